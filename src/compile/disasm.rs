@@ -1,0 +1,55 @@
+//! A readable listing of bytecode, for `onramp disasm` and snapshot tests:
+//! `0003 Binary(Add)  ; rules/a.ramp:4:9`.
+
+use super::opcode::Op;
+use super::{Bytecode, ChunkId};
+use crate::span::SourceMap;
+use std::fmt::Write as _;
+
+/// Lists one chunk: each instruction with its operands resolved to
+/// something a person can read, and the source location it came from.
+pub fn disassemble(bytecode: &Bytecode, chunk: ChunkId, sources: &SourceMap, slot_names: &[String], rule_names: &[String]) -> String {
+    let mut out = String::new();
+    let Some(c) = bytecode.chunks.get(chunk as usize) else {
+        return out;
+    };
+    for (pc, op) in c.code.iter().enumerate() {
+        let text = match *op {
+            Op::Const(i) => format!("Const {}", render_const(bytecode, i)),
+            Op::Slot(s) => format!("Slot {}", slot_names.get(s as usize).map_or("?", |n| n.as_str())),
+            Op::Rule(r) => format!("Rule {}", rule_names.get(r as usize).map_or("?", |n| n.as_str())),
+            Op::Field(k) => format!("Field {}", render_const(bytecode, k)),
+            Op::SlotCmpConst(s, op, c) => format!(
+                "SlotCmpConst {} {} {}",
+                slot_names.get(s as usize).map_or("?", |n| n.as_str()),
+                op.symbol(),
+                render_const(bytecode, c)
+            ),
+            Op::Binary(b) => format!("Binary {}", b.symbol()),
+            Op::MakeMap(k) => format!(
+                "MakeMap [{}]",
+                bytecode.key_lists.get(k as usize).map(|ks| ks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")).unwrap_or_default()
+            ),
+            Op::Call(b, n) => format!("Call {}/{n}", b.name()),
+            Op::IterBegin(k) => format!("IterBegin {}", k.name()),
+            Op::IterNext(t) => format!("IterNext -> {t:04}"),
+            Op::Jump(t) => format!("Jump -> {t:04}"),
+            Op::JumpIfFalse(t) => format!("JumpIfFalse -> {t:04}"),
+            Op::JumpIfNotNull(t) => format!("JumpIfNotNull -> {t:04}"),
+            Op::AndJump(t) => format!("AndJump -> {t:04}"),
+            Op::OrJump(t) => format!("OrJump -> {t:04}"),
+            other => format!("{other:?}"),
+        };
+        let at = sources.location(c.spans[pc]);
+        let _ = writeln!(out, "{pc:04} {text:<40} ; {at}");
+    }
+    out
+}
+
+fn render_const(bytecode: &Bytecode, i: u32) -> String {
+    bytecode
+        .consts
+        .get(i as usize)
+        .map(|v| v.to_json().to_string())
+        .unwrap_or_else(|| "?".into())
+}

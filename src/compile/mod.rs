@@ -1,0 +1,561 @@
+//! Stage 3: checked program → bytecode.
+//!
+//! Each expression of a rule becomes a [`Chunk`] of [`Op`]s. Field paths are
+//! already slots (the checker resolved them), constant subexpressions are
+//! folded here (an overflow found while folding is a compile error), `and`,
+//! `or`, `if` and `??` become jumps, and the commonest condition shape
+//! (`slot <op> constant`) becomes one superinstruction.
+
+mod disasm;
+pub mod opcode;
+
+pub use disasm::disassemble;
+use opcode::{BinOp, Op, WindowKind};
+
+use crate::check::ir::{AggKind, Anchor, Ir, IrKind, RuleBody};
+use crate::check::CheckedProgram;
+use crate::diagnostic::Diagnostic;
+use crate::span::Span;
+use crate::syntax::ast::{BinaryOp, HitPolicy, UnaryOp};
+use crate::value::Value;
+use crate::vm::ops;
+use std::sync::Arc;
+
+/// Index of a chunk in [`Bytecode::chunks`].
+pub type ChunkId = u32;
+
+/// A straight piece of bytecode with its side tables.
+#[derive(Clone, Debug, Default)]
+pub struct Chunk {
+    /// The instructions.
+    pub code: Vec<Op>,
+    /// Source-level steps each instruction accounts for (LANGUAGE.md §14:
+    /// the budget counts source nodes, so folding does not change it).
+    pub costs: Vec<u32>,
+    /// The source span of each instruction, for run-time errors.
+    pub spans: Vec<Span>,
+}
+
+/// How a rule is evaluated.
+#[derive(Clone, Debug)]
+pub enum RuleCode {
+    /// A let or a segment: one chunk.
+    Expr(ChunkId),
+    /// A decision.
+    Decision {
+        /// Hit policy.
+        policy: HitPolicy,
+        /// (condition, value) chunks; `None` condition for `else`.
+        branches: Vec<(Option<ChunkId>, ChunkId)>,
+    },
+    /// An experiment.
+    Experiment(Box<ExperimentCode>),
+}
+
+/// A compiled experiment.
+#[derive(Clone, Debug)]
+pub struct ExperimentCode {
+    /// Computes the unit.
+    pub unit: ChunkId,
+    /// Computes eligibility.
+    pub eligible: Option<ChunkId>,
+    /// Hash seed.
+    pub salt: String,
+    /// Variant names, in declaration order.
+    pub variants: Vec<Arc<str>>,
+    /// Bucket ranges per variant (GrowthBook's `getBucketRange`).
+    pub ranges: Vec<(f64, f64)>,
+    /// Coverage, for explaining.
+    pub coverage: f64,
+    /// Weights, for explaining.
+    pub weights: Vec<f64>,
+    /// QA overrides: unit → variant index.
+    pub force: Vec<(String, usize)>,
+}
+
+/// A compiled trigger.
+#[derive(Clone, Debug)]
+pub struct TriggerCode {
+    /// Event name it listens to.
+    pub on: Arc<str>,
+    /// Condition chunk.
+    pub condition: Option<ChunkId>,
+    /// (action name, payload chunk) pairs.
+    pub actions: Vec<(Arc<str>, Option<ChunkId>)>,
+}
+
+/// The whole compiled program.
+#[derive(Clone, Debug, Default)]
+pub struct Bytecode {
+    /// Constant pool.
+    pub consts: Vec<Value>,
+    /// Key lists of map literals.
+    pub key_lists: Vec<Vec<Arc<str>>>,
+    /// All chunks.
+    pub chunks: Vec<Chunk>,
+    /// One entry per rule, indexed like `CheckedProgram::rules`.
+    pub rules: Vec<RuleCode>,
+    /// One entry per trigger.
+    pub triggers: Vec<TriggerCode>,
+}
+
+/// Compiles a checked program. Fails only when folding constants finds an
+/// error (overflow, division by zero) in an expression every profile would
+/// hit.
+pub fn compile(program: &CheckedProgram) -> Result<Bytecode, Vec<Diagnostic>> {
+    let mut c = Compiler::default();
+    let mut diags = Vec::new();
+    for rule in &program.rules {
+        let code = match &rule.body {
+            RuleBody::Expr(ir) => RuleCode::Expr(c.chunk(ir, &mut diags)),
+            RuleBody::Decision { policy, branches } => RuleCode::Decision {
+                policy: *policy,
+                branches: branches
+                    .iter()
+                    .map(|b| {
+                        let cond = b.condition.as_ref().map(|ir| c.chunk(ir, &mut diags));
+                        (cond, c.chunk(&b.value, &mut diags))
+                    })
+                    .collect(),
+            },
+            RuleBody::Experiment(e) => {
+                let weights: Vec<f64> = e.variants.iter().map(|(_, w)| *w).collect();
+                RuleCode::Experiment(Box::new(ExperimentCode {
+                    unit: c.chunk(&e.unit, &mut diags),
+                    eligible: e.eligible.as_ref().map(|ir| c.chunk(ir, &mut diags)),
+                    salt: e.salt.clone(),
+                    variants: e.variants.iter().map(|(n, _)| Arc::from(n.as_str())).collect(),
+                    ranges: crate::bucket::bucket_ranges(weights.len(), Some(e.coverage), Some(&weights)),
+                    coverage: e.coverage,
+                    weights,
+                    force: e.force.clone(),
+                }))
+            }
+        };
+        c.out.rules.push(code);
+    }
+    for t in &program.triggers {
+        let condition = t.condition.as_ref().map(|ir| c.chunk(ir, &mut diags));
+        let actions = t
+            .actions
+            .iter()
+            .map(|a| {
+                let payload = a.payload.as_ref().map(|ir| c.chunk(ir, &mut diags));
+                (Arc::from(a.action.as_str()), payload)
+            })
+            .collect();
+        c.out.triggers.push(TriggerCode {
+            on: Arc::from(t.on.as_str()),
+            condition,
+            actions,
+        });
+    }
+    if diags.is_empty() {
+        Ok(c.out)
+    } else {
+        Err(diags)
+    }
+}
+
+/// Compiles one expression into a chunk of an existing bytecode (the REPL
+/// evaluates ad-hoc expressions this way).
+pub fn compile_expression(bytecode: &mut Bytecode, ir: &Ir) -> Result<ChunkId, Vec<Diagnostic>> {
+    let mut c = Compiler {
+        out: std::mem::take(bytecode),
+        ..Compiler::default()
+    };
+    let mut diags = Vec::new();
+    let id = c.chunk(ir, &mut diags);
+    *bytecode = c.out;
+    if diags.is_empty() {
+        Ok(id)
+    } else {
+        Err(diags)
+    }
+}
+
+#[derive(Default)]
+struct Compiler {
+    out: Bytecode,
+    chunk: Chunk,
+}
+
+impl Compiler {
+    fn chunk(&mut self, ir: &Ir, diags: &mut Vec<Diagnostic>) -> ChunkId {
+        self.chunk = Chunk::default();
+        if let Err(d) = self.emit(ir) {
+            diags.push(d);
+        }
+        let chunk = std::mem::take(&mut self.chunk);
+        self.out.chunks.push(chunk);
+        self.out.chunks.len() as ChunkId - 1
+    }
+
+    fn push(&mut self, op: Op, cost: u32, span: Span) -> usize {
+        self.chunk.code.push(op);
+        self.chunk.costs.push(cost);
+        self.chunk.spans.push(span);
+        self.chunk.code.len() - 1
+    }
+
+    fn here(&self) -> u32 {
+        self.chunk.code.len() as u32
+    }
+
+    fn patch(&mut self, at: usize, target: u32) {
+        self.chunk.code[at] = match self.chunk.code[at] {
+            Op::Jump(_) => Op::Jump(target),
+            Op::JumpIfFalse(_) => Op::JumpIfFalse(target),
+            Op::JumpIfNotNull(_) => Op::JumpIfNotNull(target),
+            Op::AndJump(_) => Op::AndJump(target),
+            Op::OrJump(_) => Op::OrJump(target),
+            Op::IterNext(_) => Op::IterNext(target),
+            other => other,
+        };
+    }
+
+    fn constant(&mut self, v: Value) -> u32 {
+        // Small pools: a linear search keeps identical constants shared.
+        if let Some(i) = self.out.consts.iter().position(|c| same_constant(c, &v)) {
+            return i as u32;
+        }
+        self.out.consts.push(v);
+        self.out.consts.len() as u32 - 1
+    }
+
+    fn emit(&mut self, ir: &Ir) -> Result<(), Diagnostic> {
+        match fold(ir) {
+            Ok(Some(v)) => {
+                let c = self.constant(v);
+                self.push(Op::Const(c), ir.node_count(), ir.span);
+                return Ok(());
+            }
+            Ok(None) => {}
+            Err(message) => {
+                return Err(Diagnostic::error(
+                    format!("this expression always fails: {message}"),
+                    ir.span,
+                    message,
+                )
+                .with_note("it is computed from constants only, so every profile would hit the error"));
+            }
+        }
+        let span = ir.span;
+        match &ir.kind {
+            IrKind::Const(v) => {
+                let c = self.constant(v.clone());
+                self.push(Op::Const(c), 1, span);
+            }
+            IrKind::Slot(s) => {
+                self.push(Op::Slot(*s), 1, span);
+            }
+            IrKind::Profile => {
+                self.push(Op::Profile, 1, span);
+            }
+            IrKind::Rule(r) => {
+                self.push(Op::Rule(*r), 1, span);
+            }
+            IrKind::Element(d) => {
+                self.push(Op::Element(*d), 1, span);
+            }
+            IrKind::Now => {
+                self.push(Op::Now, 1, span);
+            }
+            IrKind::Event => {
+                self.push(Op::Event, 1, span);
+            }
+            IrKind::Field(base, name) => {
+                self.emit(base)?;
+                let k = self.constant(Value::Str(name.clone()));
+                self.push(Op::Field(k), 1, span);
+            }
+            IrKind::Index(base, index) => {
+                self.emit(base)?;
+                self.emit(index)?;
+                self.push(Op::Index, 1, span);
+            }
+            IrKind::Unary(op, x) => {
+                self.emit(x)?;
+                let op = match op {
+                    UnaryOp::Neg => Op::Neg,
+                    UnaryOp::Not => Op::Not,
+                };
+                self.push(op, 1, span);
+            }
+            IrKind::Binary(BinaryOp::And, a, b) | IrKind::Binary(BinaryOp::Or, a, b) => {
+                let is_and = matches!(ir.kind, IrKind::Binary(BinaryOp::And, ..));
+                self.emit(a)?;
+                let j = self.push(if is_and { Op::AndJump(0) } else { Op::OrJump(0) }, 1, span);
+                self.emit(b)?;
+                self.push(Op::ToBool, 0, b.span);
+                let end = self.here();
+                self.patch(j, end);
+            }
+            IrKind::Binary(BinaryOp::Coalesce, a, b) => {
+                self.emit(a)?;
+                let j = self.push(Op::JumpIfNotNull(0), 1, span);
+                self.emit(b)?;
+                let end = self.here();
+                self.patch(j, end);
+            }
+            IrKind::Binary(op, a, b) => {
+                let bin = bin_op(*op);
+                // Superinstruction: `slot op constant`.
+                if let (IrKind::Slot(s), Ok(Some(v))) = (&a.kind, fold(b)) {
+                    if is_comparison(bin) {
+                        let c = self.constant(v);
+                        self.push(Op::SlotCmpConst(*s, bin, c), 1 + 1 + b.node_count(), span);
+                        return Ok(());
+                    }
+                }
+                self.emit(a)?;
+                self.emit(b)?;
+                self.push(Op::Binary(bin), 1, span);
+            }
+            IrKind::IsNull(x, negated) => {
+                self.emit(x)?;
+                self.push(Op::IsNull(*negated), 1, span);
+            }
+            IrKind::Between(x, lo, hi) => {
+                self.emit(x)?;
+                self.emit(lo)?;
+                self.emit(hi)?;
+                self.push(Op::Between, 1, span);
+            }
+            IrKind::Within {
+                operand,
+                duration,
+                anchor,
+            } => {
+                self.emit(operand)?;
+                self.emit(duration)?;
+                let kind = match anchor {
+                    Anchor::Past => WindowKind::Past,
+                    Anchor::Next => WindowKind::Next,
+                    Anchor::After(x) => {
+                        self.emit(x)?;
+                        WindowKind::After
+                    }
+                    Anchor::Before(x) => {
+                        self.emit(x)?;
+                        WindowKind::Before
+                    }
+                };
+                self.push(Op::Within(kind), 1, span);
+            }
+            IrKind::Matches(s, re) => {
+                self.emit(s)?;
+                self.push(Op::Matches(*re), 1, span);
+            }
+            IrKind::If(c, a, b) => {
+                self.emit(c)?;
+                let j_else = self.push(Op::JumpIfFalse(0), 1, span);
+                self.emit(a)?;
+                let j_end = self.push(Op::Jump(0), 0, span);
+                let else_at = self.here();
+                self.patch(j_else, else_at);
+                self.emit(b)?;
+                let end = self.here();
+                self.patch(j_end, end);
+            }
+            IrKind::Interpolate(parts) => {
+                for p in parts {
+                    self.emit(p)?;
+                }
+                self.push(Op::Interpolate(parts.len() as u32), 1, span);
+            }
+            IrKind::List(items) => {
+                for i in items {
+                    self.emit(i)?;
+                }
+                self.push(Op::MakeList(items.len() as u32), 1, span);
+            }
+            IrKind::Map(entries) => {
+                for (_, v) in entries {
+                    self.emit(v)?;
+                }
+                self.out
+                    .key_lists
+                    .push(entries.iter().map(|(k, _)| k.clone()).collect());
+                let keys = self.out.key_lists.len() as u32 - 1;
+                self.push(Op::MakeMap(keys), 1, span);
+            }
+            IrKind::Call(b, args) => {
+                for a in args {
+                    self.emit(a)?;
+                }
+                self.push(Op::Call(*b, args.len() as u8), 1, span);
+            }
+            IrKind::HostCall(h, args) => {
+                for a in args {
+                    self.emit(a)?;
+                }
+                self.push(Op::HostCall(*h, args.len() as u8), 1, span);
+            }
+            IrKind::Aggregate {
+                kind,
+                list,
+                filter,
+                projection,
+            } => {
+                self.emit(list)?;
+                self.push(Op::IterBegin(*kind), 1, span);
+                let next = self.push(Op::IterNext(0), 0, span);
+                if let Some(f) = filter {
+                    self.emit(f)?;
+                    self.push(Op::JumpIfFalse(next as u32), 0, f.span);
+                }
+                match (kind, projection) {
+                    (_, Some(p)) => self.emit(p)?,
+                    (AggKind::Sum | AggKind::Avg | AggKind::Min | AggKind::Max | AggKind::Distinct, None) => {
+                        self.push(Op::Element(0), 0, span);
+                    }
+                    _ => {}
+                }
+                self.push(Op::IterStep, 0, span);
+                self.push(Op::Jump(next as u32), 0, span);
+                let end = self.here();
+                self.patch(next, end);
+                self.push(Op::IterEnd, 0, span);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_comparison(op: BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In | BinOp::NotIn
+    )
+}
+
+/// Whether two constants can share a pool entry (same type and value: `1`
+/// and `1.0` are equal but not interchangeable).
+fn same_constant(a: &Value, b: &Value) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b)
+        && a.equals(b)
+        && !matches!(a, Value::Float(x) if x.to_bits() != match b { Value::Float(y) => y.to_bits(), _ => 0 })
+}
+
+/// Maps an AST operator to a VM binary operator (`and`, `or`, `??` are
+/// compiled to jumps and never reach here).
+pub fn bin_op(op: BinaryOp) -> BinOp {
+    match op {
+        BinaryOp::Add => BinOp::Add,
+        BinaryOp::Sub => BinOp::Sub,
+        BinaryOp::Mul => BinOp::Mul,
+        BinaryOp::Div => BinOp::Div,
+        BinaryOp::Rem => BinOp::Rem,
+        BinaryOp::Eq => BinOp::Eq,
+        BinaryOp::Ne => BinOp::Ne,
+        BinaryOp::Lt => BinOp::Lt,
+        BinaryOp::Le => BinOp::Le,
+        BinaryOp::Gt => BinOp::Gt,
+        BinaryOp::Ge => BinOp::Ge,
+        BinaryOp::In => BinOp::In,
+        BinaryOp::NotIn => BinOp::NotIn,
+        BinaryOp::StartsWith => BinOp::StartsWith,
+        BinaryOp::EndsWith => BinOp::EndsWith,
+        BinaryOp::Contains => BinOp::Contains,
+        BinaryOp::HasAny => BinOp::HasAny,
+        BinaryOp::HasAll => BinOp::HasAll,
+        BinaryOp::And | BinaryOp::Or | BinaryOp::Coalesce => BinOp::Eq,
+    }
+}
+
+/// The value of an expression made of constants only; `Ok(None)` when it
+/// reads anything that varies per profile or per evaluation.
+fn fold(ir: &Ir) -> Result<Option<Value>, String> {
+    macro_rules! val {
+        ($e:expr) => {
+            match fold($e)? {
+                Some(v) => v,
+                None => return Ok(None),
+            }
+        };
+    }
+    macro_rules! lazy {
+        ($e:expr) => {
+            match fold($e) {
+                Ok(Some(v)) => v,
+                _ => return Ok(None),
+            }
+        };
+    }
+    let v = match &ir.kind {
+        IrKind::Const(v) => v.clone(),
+        IrKind::Unary(UnaryOp::Neg, x) => ops::neg(&val!(x))?,
+        IrKind::Unary(UnaryOp::Not, x) => Value::Bool(!ops::condition(&val!(x))?),
+        // Short-circuiting forms: an error in a part that would not run is
+        // not an error of the whole, so such parts only fold when clean.
+        IrKind::Binary(BinaryOp::And, a, b) => {
+            let a = ops::condition(&val!(a))?;
+            let b = ops::condition(&lazy!(b))?;
+            Value::Bool(a && b)
+        }
+        IrKind::Binary(BinaryOp::Or, a, b) => {
+            let a = ops::condition(&val!(a))?;
+            let b = ops::condition(&lazy!(b))?;
+            Value::Bool(a || b)
+        }
+        IrKind::Binary(BinaryOp::Coalesce, a, b) => {
+            let a = val!(a);
+            let b = lazy!(b);
+            if a.is_null() {
+                b
+            } else {
+                a
+            }
+        }
+        IrKind::Binary(op, a, b) => {
+            let a = val!(a);
+            let b = val!(b);
+            ops::binary(bin_op(*op), &a, &b)?
+        }
+        IrKind::IsNull(x, negated) => Value::Bool(val!(x).is_null() != *negated),
+        IrKind::Interpolate(parts) => {
+            let mut vals = Vec::with_capacity(parts.len());
+            for p in parts {
+                vals.push(val!(p));
+            }
+            ops::interpolate(&vals)
+        }
+        IrKind::List(items) => {
+            let mut vals = Vec::with_capacity(items.len());
+            for i in items {
+                vals.push(val!(i));
+            }
+            Value::List(vals.into())
+        }
+        IrKind::Map(entries) => {
+            let mut out = Vec::with_capacity(entries.len());
+            for (k, v) in entries {
+                out.push((k.clone(), val!(v)));
+            }
+            Value::Map(Arc::new(out))
+        }
+        IrKind::If(c, a, b) => {
+            let c = ops::condition(&val!(c))?;
+            let (a, b) = (lazy!(a), lazy!(b));
+            if c {
+                a
+            } else {
+                b
+            }
+        }
+        IrKind::Between(x, lo, hi) => {
+            let (x, lo, hi) = (val!(x), val!(lo), val!(hi));
+            ops::between(&x, &lo, &hi)?
+        }
+        IrKind::Call(b, args) if ops::is_pure_builtin(*b) => {
+            let mut vals = Vec::with_capacity(args.len());
+            for a in args {
+                vals.push(val!(a));
+            }
+            ops::call_pure(*b, &vals)?
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(v))
+}

@@ -1,0 +1,1963 @@
+//! The pest parser and the translation of its pairs into the [`ast`].
+//!
+//! This is the only file that knows about pest: the grammar lives in
+//! `grammar/onramp.pest`, and everything that leaves this module is our own
+//! AST or our own [`Diagnostic`]s. Three passes:
+//!
+//! 1. [`precheck`]: a small iterative scanner that bounds nesting (brackets,
+//!    interpolations, `if`, prefix `not`/`-`) and finds unclosed strings and
+//!    interpolations, *before* pest — whose descent is recursive — sees the
+//!    text. Every later pass recurses at most as deep as this allows.
+//! 2. pest, with one diagnostic for the first syntax error, worded from the
+//!    rules it expected ("expected `=>` or an operator, found `engaged`").
+//! 3. [`Builder`]: pairs → AST, with PrattParser for precedence and the
+//!    checks that are clearer after parsing than in a grammar: literals
+//!    (numbers, durations, times, escapes), snake_case item names, chained
+//!    comparisons, and the depth of the expression tree itself (a chain of
+//!    100,000 `+` is flat for pest but 100,000 deep as a tree).
+//!
+//! Guarantee to later stages: no [`Expr`] is nested deeper than
+//! `limits.max_nesting_depth`, so recursive passes over the AST are safe.
+
+use std::cell::{Cell, RefCell};
+use std::sync::OnceLock;
+
+use pest::error::{ErrorVariant, InputLocation};
+use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser;
+use pest_derive::Parser;
+
+use super::ast::*;
+use crate::diagnostic::Diagnostic;
+use crate::limits::Limits;
+use crate::span::{FileId, Span};
+
+#[derive(Parser)]
+#[grammar = "grammar/onramp.pest"]
+struct OnrampParser;
+
+/// Parses a whole rule file.
+pub(super) fn parse_module(
+    file: FileId,
+    text: &str,
+    limits: &Limits,
+) -> Result<Module, Vec<Diagnostic>> {
+    precheck(file, text, limits).map_err(|d| vec![d])?;
+    let mut pairs = OnrampParser::parse(Rule::module, text)
+        .map_err(|e| vec![translate_error(file, text, limits, e)])?;
+    let builder = Builder::new(file, limits);
+    let module = pairs.next().expect("pest yields the module rule");
+    let items = module
+        .into_inner()
+        .filter(|p| p.as_rule() != Rule::EOI)
+        .map(|p| builder.item(p))
+        .collect();
+    builder.finish(Module { items })
+}
+
+/// Parses one expression (`where` allowed), surrounded by optional
+/// whitespace and comments.
+pub(super) fn parse_expression(
+    file: FileId,
+    text: &str,
+    limits: &Limits,
+) -> Result<Expr, Vec<Diagnostic>> {
+    precheck(file, text, limits).map_err(|d| vec![d])?;
+    let mut pairs = OnrampParser::parse(Rule::expression_input, text)
+        .map_err(|e| vec![translate_error(file, text, limits, e)])?;
+    let builder = Builder::new(file, limits);
+    let input = pairs.next().expect("pest yields the expression rule");
+    let full = input
+        .into_inner()
+        .find(|p| p.as_rule() == Rule::full_expr)
+        .expect("an expression");
+    let node = builder.full_expr(full);
+    let expr = builder.take(node);
+    builder.finish(expr)
+}
+
+// ====================================================================
+// 1. The pre-check scanner
+// ====================================================================
+
+/// Words after which an operand is still to come, or which are structure.
+const NOT_OPERAND_END: &[&str] = &[
+    "and", "or", "not", "in", "is", "between", "within", "matches", "starts_with", "ends_with",
+    "contains", "has_any", "has_all", "where", "as", "then", "else", "after", "before", "next",
+    "if", "segment", "let", "decision", "experiment", "trigger", "test", "schema", "when", "emit",
+    "on",
+];
+/// Words that may follow an operand without ending its expression.
+const CONTINUES_EXPR: &[&str] = &[
+    "and", "or", "not", "in", "is", "between", "within", "matches", "starts_with", "ends_with",
+    "contains", "has_any", "has_all", "where", "as", "then", "else", "after", "before",
+];
+/// Words that always start something new (an item, a branch, a trigger part).
+const STARTS_ANEW: &[&str] = &[
+    "segment", "let", "decision", "experiment", "trigger", "test", "schema", "when", "emit", "on",
+];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Open {
+    Base,
+    Paren,
+    Bracket,
+    Brace,
+    Angle,
+    Interp,
+}
+
+struct Frame {
+    open: Open,
+    /// Byte offset of the opening character.
+    at: usize,
+    /// Inside `schema { … }` or `force { … }`: strings do not interpolate
+    /// and `<`/`>` bracket list types.
+    plain: bool,
+    /// Pending prefix operators (`if`, `not`, unary `-`) of the expression
+    /// being read at this level: each one costs a level of recursion until
+    /// the expression ends.
+    prefix: usize,
+    /// For `Interp`: where the enclosing string started.
+    string_start: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tok<'a> {
+    None,
+    Word(&'a str),
+    Punct(&'a str),
+    /// A literal, a field name after `.`, or a closing bracket: ends an operand.
+    Operand,
+}
+
+impl Tok<'_> {
+    fn ends_operand(self) -> bool {
+        match self {
+            Tok::Operand => true,
+            Tok::Word(w) => !NOT_OPERAND_END.contains(&w),
+            _ => false,
+        }
+    }
+}
+
+/// Whether a string starting after these tokens is one that does not
+/// interpolate (mirrors every `plain_string`/`pattern` use in the grammar).
+fn plain_string_follows(t1: Tok, t2: Tok, t3: Tok) -> bool {
+    match (t1, t2, t3) {
+        (Tok::Punct("."), _, _) => true,
+        (Tok::Word(w), _, _) if ["on", "emit", "test", "salt", "matches", "file"].contains(&w) => {
+            true
+        }
+        (Tok::Word(_), Tok::Word(k), _) if ["segment", "decision", "experiment"].contains(&k) => {
+            true
+        }
+        (Tok::Punct("="), _, Tok::Word("variant")) => true,
+        _ => false,
+    }
+}
+
+/// Size limit, nesting limit, unclosed strings and interpolations.
+fn precheck(file: FileId, text: &str, limits: &Limits) -> Result<(), Diagnostic> {
+    if text.len() > limits.max_source_bytes {
+        return Err(Diagnostic::error(
+            format!(
+                "file too large ({} bytes, limit {})",
+                text.len(),
+                limits.max_source_bytes
+            ),
+            Span::new(file, 0, 0),
+            "the file starts here",
+        ));
+    }
+    Scanner::new(file, text, limits.max_nesting_depth).run()
+}
+
+struct Scanner<'a> {
+    file: FileId,
+    text: &'a str,
+    bytes: &'a [u8],
+    limit: usize,
+    frames: Vec<Frame>,
+    depth: usize,
+    toks: [Tok<'a>; 3],
+}
+
+impl<'a> Scanner<'a> {
+    fn new(file: FileId, text: &'a str, limit: usize) -> Scanner<'a> {
+        Scanner {
+            file,
+            text,
+            bytes: text.as_bytes(),
+            limit,
+            frames: vec![Frame {
+                open: Open::Base,
+                at: 0,
+                plain: false,
+                prefix: 0,
+                string_start: 0,
+            }],
+            depth: 0,
+            toks: [Tok::None; 3],
+        }
+    }
+
+    fn push_tok(&mut self, t: Tok<'a>) {
+        self.toks = [t, self.toks[0], self.toks[1]];
+    }
+
+    fn top(&mut self) -> &mut Frame {
+        self.frames.last_mut().expect("base frame")
+    }
+
+    fn deeper(&mut self, at: usize, len: usize) -> Result<(), Diagnostic> {
+        self.depth += 1;
+        if self.depth > self.limit {
+            return Err(Diagnostic::error(
+                format!("nesting too deep (limit {})", self.limit),
+                Span::new(self.file, at, at + len),
+                "nested too deeply here",
+            )
+            .with_help("split the rule into several `let`s"));
+        }
+        Ok(())
+    }
+
+    fn add_prefix(&mut self, at: usize, len: usize) -> Result<(), Diagnostic> {
+        self.top().prefix += 1;
+        self.deeper(at, len)
+    }
+
+    /// The expression at this level ended: its prefix operators are done.
+    fn end_expression(&mut self) {
+        let p = std::mem::take(&mut self.top().prefix);
+        self.depth -= p;
+    }
+
+    fn open(&mut self, open: Open, at: usize, plain: bool, string_start: usize) -> Result<(), Diagnostic> {
+        self.frames.push(Frame {
+            open,
+            at,
+            plain,
+            prefix: 0,
+            string_start,
+        });
+        self.deeper(at, 1)
+    }
+
+    fn pop(&mut self) -> Frame {
+        let f = self.frames.pop().expect("not the base frame");
+        self.depth -= 1 + f.prefix;
+        f
+    }
+
+    fn unclosed_string(&self, start: usize) -> Diagnostic {
+        if let Some(f) = self.frames.iter().rev().find(|f| f.open == Open::Interp) {
+            return self.unclosed_interpolation(f.at);
+        }
+        Diagnostic::error(
+            "unclosed string literal",
+            Span::new(self.file, start, start + 1),
+            "this string is never closed",
+        )
+        .with_note("a string ends on the line it starts on; write `\\n` for a line break")
+    }
+
+    fn unclosed_interpolation(&self, at: usize) -> Diagnostic {
+        Diagnostic::error(
+            "unclosed interpolation",
+            Span::new(self.file, at, at + 1),
+            "this `{` has no matching `}`",
+        )
+        .with_help("write `{{` for a literal brace")
+    }
+
+    fn run(mut self) -> Result<(), Diagnostic> {
+        let b = self.bytes;
+        let mut i = if self.text.starts_with('\u{FEFF}') { 3 } else { 0 };
+        // Some((start, interpolates)) while inside a string's text.
+        let mut string: Option<(usize, bool)> = None;
+        while i <= b.len() {
+            if let Some((start, interpolates)) = string {
+                match b.get(i) {
+                    None | Some(b'\n') => return Err(self.unclosed_string(start)),
+                    Some(b'"') => {
+                        string = None;
+                        self.push_tok(Tok::Operand);
+                        i += 1;
+                    }
+                    Some(b'\\') => {
+                        i += 1;
+                        match b.get(i) {
+                            None | Some(b'\n') => return Err(self.unclosed_string(start)),
+                            Some(b'u') if b.get(i + 1) == Some(&b'{') => {
+                                i += 2;
+                                while i < b.len() && b[i].is_ascii_alphanumeric() {
+                                    i += 1;
+                                }
+                                if b.get(i) == Some(&b'}') {
+                                    i += 1;
+                                }
+                            }
+                            Some(_) => i += char_len(self.text, i),
+                        }
+                    }
+                    Some(b'{') if interpolates => {
+                        if b.get(i + 1) == Some(&b'{') {
+                            i += 2;
+                        } else {
+                            self.open(Open::Interp, i, false, start)?;
+                            self.toks = [Tok::None; 3];
+                            string = None;
+                            i += 1;
+                        }
+                    }
+                    Some(b'}') if interpolates && b.get(i + 1) == Some(&b'}') => i += 2,
+                    Some(_) => i += 1,
+                }
+                continue;
+            }
+            let Some(&c) = b.get(i) else { break };
+            match c {
+                b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+                b'#' => {
+                    while i < b.len() && b[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b'"' => {
+                    let [t1, t2, t3] = self.toks;
+                    let plain = self.top().plain || plain_string_follows(t1, t2, t3);
+                    if t1.ends_operand() {
+                        self.end_expression();
+                    }
+                    string = Some((i, !plain));
+                    i += 1;
+                }
+                b'(' | b'[' | b'{' => {
+                    let open = match c {
+                        b'(' => Open::Paren,
+                        b'[' => Open::Bracket,
+                        _ => Open::Brace,
+                    };
+                    let plain = self.top().plain
+                        || (c == b'{' && matches!(self.toks[0], Tok::Word("schema" | "force")));
+                    self.open(open, i, plain, 0)?;
+                    self.push_tok(Tok::Punct("("));
+                    i += 1;
+                }
+                b'<' if self.top().plain => {
+                    self.open(Open::Angle, i, true, 0)?;
+                    self.push_tok(Tok::Punct("<"));
+                    i += 1;
+                }
+                b'>' if self.top().plain && self.top().open == Open::Angle => {
+                    self.pop();
+                    self.push_tok(Tok::Punct(">"));
+                    i += 1;
+                }
+                b')' | b']' | b'}' => {
+                    let want = match c {
+                        b')' => Open::Paren,
+                        b']' => Open::Bracket,
+                        _ => Open::Brace,
+                    };
+                    let top = self.top().open;
+                    if top == want {
+                        self.pop();
+                    } else if c == b'}' && top == Open::Interp {
+                        let f = self.pop();
+                        string = Some((f.string_start, true));
+                    } else if let Some(k) = self.frames.iter().rposition(|f| f.open == want) {
+                        // Mismatched brackets: pest will report them; keep
+                        // the count conservative by closing what they close.
+                        if k > 0 {
+                            while self.frames.len() > k {
+                                self.pop();
+                            }
+                        }
+                    }
+                    self.push_tok(Tok::Operand);
+                    i += 1;
+                }
+                b'0'..=b'9' => {
+                    if self.toks[0].ends_operand() {
+                        self.end_expression();
+                    }
+                    i += 1;
+                    while i < b.len() {
+                        let d = b[i];
+                        if d.is_ascii_alphanumeric() || d == b'_' || d == b'.' {
+                            i += 1;
+                        } else if (d == b'+' || d == b'-')
+                            && matches!(b[i - 1], b'e' | b'E')
+                            && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+                        {
+                            i += 1;
+                        } else if d == b'%' {
+                            i += 1;
+                            break;
+                        } else {
+                            break;
+                        }
+                    }
+                    self.push_tok(Tok::Operand);
+                }
+                b'@' => {
+                    if self.toks[0].ends_operand() {
+                        self.end_expression();
+                    }
+                    i += 1;
+                    while i < b.len()
+                        && (b[i].is_ascii_alphanumeric() || b"_:.+-".contains(&b[i]))
+                    {
+                        i += 1;
+                    }
+                    self.push_tok(Tok::Operand);
+                }
+                c if c.is_ascii_alphabetic() || c == b'_' => {
+                    let start = i;
+                    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                        i += 1;
+                    }
+                    let w = &self.text[start..i];
+                    let prev = self.toks[0];
+                    if prev == Tok::Punct(".") {
+                        // A field name, whatever the word.
+                        self.push_tok(Tok::Operand);
+                        continue;
+                    }
+                    if STARTS_ANEW.contains(&w)
+                        || (prev.ends_operand() && !CONTINUES_EXPR.contains(&w))
+                    {
+                        self.end_expression();
+                    }
+                    if w == "if" || (w == "not" && !prev.ends_operand()) {
+                        self.add_prefix(start, i - start)?;
+                    }
+                    self.push_tok(Tok::Word(w));
+                }
+                b'-' => {
+                    if !self.toks[0].ends_operand() {
+                        self.add_prefix(i, 1)?;
+                    }
+                    self.push_tok(Tok::Punct("-"));
+                    i += 1;
+                }
+                b',' | b':' => {
+                    self.end_expression();
+                    self.push_tok(Tok::Punct(","));
+                    i += 1;
+                }
+                b'.' => {
+                    self.push_tok(Tok::Punct("."));
+                    i += 1;
+                }
+                b'=' | b'<' | b'>' | b'!' | b'?' => {
+                    let start = i;
+                    i += 1;
+                    if i < b.len() && b"=<>!?".contains(&b[i]) {
+                        i += 1;
+                    }
+                    let op = &self.text[start..i];
+                    if op == "=" || op == "=>" {
+                        self.end_expression();
+                    }
+                    self.push_tok(Tok::Punct(op));
+                }
+                _ => {
+                    self.push_tok(Tok::Punct("?"));
+                    i += char_len(self.text, i);
+                }
+            }
+        }
+        if let Some(f) = self.frames.iter().rev().find(|f| f.open == Open::Interp) {
+            return Err(self.unclosed_interpolation(f.at));
+        }
+        Ok(())
+    }
+}
+
+/// Length in bytes of the character starting at `i` (1 inside a character).
+fn char_len(text: &str, i: usize) -> usize {
+    text.get(i..)
+        .and_then(|s| s.chars().next())
+        .map_or(1, char::len_utf8)
+}
+
+// ====================================================================
+// 2. Syntax errors
+// ====================================================================
+
+/// The phrase an expected rule reads as, and its place in the list.
+fn expected_phrase(rule: Rule) -> Option<(u8, &'static str)> {
+    use Rule::*;
+    Some(match rule {
+        arrow => (0, "`=>`"),
+        assign => (0, "`=`"),
+        colon => (0, "`:`"),
+        comma => (1, "`,`"),
+        lbrace => (0, "`{`"),
+        rbrace => (2, "`}`"),
+        rbracket => (2, "`]`"),
+        rparen => (2, "`)`"),
+        langle => (0, "`<`"),
+        rangle => (2, "`>`"),
+        pipe => (1, "`|`"),
+        kw_then => (0, "`then`"),
+        kw_else => (0, "`else`"),
+        kw_and => (0, "`and`"),
+        kw_on => (0, "`on`"),
+        kw_emit => (0, "`emit`"),
+        kw_when => (0, "`when`"),
+        kw_null => (0, "`null`"),
+        kw_first | kw_collect => (0, "`first` or `collect`"),
+        kw_unit => (0, "`unit`"),
+        kw_salt => (0, "`salt`"),
+        kw_eligible => (0, "`eligible`"),
+        kw_coverage => (0, "`coverage`"),
+        kw_variants => (0, "`variants`"),
+        kw_force => (0, "`force`"),
+        kw_now | now_stmt => (0, "`now`"),
+        kw_given => (0, "`given`"),
+        kw_expect => (0, "`expect`"),
+        kw_variant => (0, "`variant`"),
+        kw_file => (0, "`file`"),
+        kw_event => (0, "`event`"),
+        kw_with => (0, "`with`"),
+        kw_after | kw_before | window_anchor => (3, "`after` or `before`"),
+        name => (0, "a name"),
+        field_name | element_field => (0, "a field name"),
+        plain_string | string => (0, "a string"),
+        pattern => (0, "a pattern string (`matches` takes a literal)"),
+        number | time | kw_true | kw_false | kw_it | kw_profile | paren | list | map | call
+        | if_head | op_not | op_neg | expr | full_expr | additive => (0, "an expression"),
+        op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_not_in | op_in
+        | op_starts_with | op_ends_with | op_contains | op_has_any | op_has_all | op_coalesce
+        | op_add | op_sub | op_mul | op_div | op_rem | field_access | index_access | is_null
+        | between_op | within_op | matches_op | kw_where | kw_as | binder => (3, "an operator"),
+        map_entry => (0, "a key"),
+        variant => (0, "a variant (`name: weight`)"),
+        force_entry => (0, "a forced unit (`\"unit\": variant`)"),
+        with_entry | with_path => (0, "a field path"),
+        prop_decl => (0, "a field (`name: type`)"),
+        event_decl | field_decl | schema_path => (0, "a schema entry"),
+        type_expr | type_name | list_type | record_type | enum_type | kw_list => (0, "a type"),
+        nullable => (3, "`?`"),
+        kw_schema | kw_let | kw_segment | kw_decision | kw_experiment | kw_trigger | kw_test
+        | schema | let_item | segment | decision | experiment | trigger | test => {
+            (4, "a new item")
+        }
+        EOI => (5, "end of file"),
+        _ => return None,
+    })
+}
+
+const RESERVED: &[&str] = &[
+    "segment", "let", "decision", "experiment", "trigger", "test", "schema", "event", "when",
+    "else", "and", "or", "not", "in", "is", "null", "true", "false", "if", "then", "where",
+    "between", "within", "matches", "starts_with", "ends_with", "contains", "has_any", "has_all",
+    "emit", "on", "it", "now", "profile",
+];
+
+/// What the parser found at `pos`: a phrase and the span to point at.
+fn found_at(text: &str, pos: usize) -> (String, std::ops::Range<usize>, Option<&str>) {
+    let rest = &text[pos..];
+    let Some(c) = rest.chars().next() else {
+        return ("end of file".into(), pos..pos, None);
+    };
+    if c.is_ascii_alphanumeric() || c == '_' {
+        let len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let w = &rest[..len];
+        return (format!("`{w}`"), pos..pos + len, Some(w));
+    }
+    if c == '"' {
+        return ("a string".into(), pos..pos + 1, None);
+    }
+    let ops = ["==", "!=", "<=", ">=", "=>", "??"];
+    if let Some(op) = ops.iter().find(|op| rest.starts_with(*op)) {
+        return (format!("`{op}`"), pos..pos + 2, None);
+    }
+    let len = c.len_utf8();
+    let shown = match c {
+        '\n' | '\r' => "end of line".to_string(),
+        c => format!("`{c}`"),
+    };
+    (shown, pos..pos + len, None)
+}
+
+/// The last word before `pos`, skipping whitespace and comments (roughly:
+/// comments are not tracked backwards, which only matters for messages).
+fn word_before(text: &str, pos: usize) -> Option<(&str, usize)> {
+    let before = text[..pos].trim_end();
+    let end = before.len();
+    let start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(0, |i| i + 1);
+    (start < end).then(|| (&before[start..end], start))
+}
+
+fn join_or(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// One diagnostic, in our words, for pest's first syntax error.
+fn translate_error(
+    file: FileId,
+    text: &str,
+    limits: &Limits,
+    err: pest::error::Error<Rule>,
+) -> Diagnostic {
+    let pos = match err.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let positives = match err.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives,
+        ErrorVariant::CustomError { .. } => {
+            // pest's own call or stack limit: the pre-check should have
+            // caught it, but say the same thing if it did not.
+            return Diagnostic::error(
+                format!("nesting too deep (limit {})", limits.max_nesting_depth),
+                Span::new(file, pos, pos),
+                "nested too deeply here",
+            );
+        }
+    };
+    let (found, range, word) = found_at(text, pos);
+    let span = Span::new(file, range.start, range.end);
+    let mut phrases: Vec<(u8, &str)> = positives.iter().filter_map(|r| expected_phrase(*r)).collect();
+    phrases.sort();
+    phrases.dedup_by(|a, b| a.1 == b.1);
+    if phrases.len() > 1 {
+        phrases.retain(|p| p.1 != "end of file");
+    }
+    // "a name" is one kind of expression.
+    if phrases.iter().any(|p| p.1 == "an expression") {
+        phrases.retain(|p| p.1 != "a name" && p.1 != "a field name");
+    }
+    let has = |s: &str| phrases.iter().any(|p| p.1 == s);
+    let list: Vec<&str> = phrases.iter().map(|p| p.1).collect();
+    let expected = join_or(&list);
+
+    // Tailored messages for the mistakes people make most.
+    if let Some(w) = word {
+        if RESERVED.contains(&w) && (list == ["a name"] || list == ["a field name"]) {
+            return Diagnostic::error(
+                format!("`{w}` is a reserved word and cannot be used as a name"),
+                span,
+                "reserved word",
+            )
+            .with_help("choose another name");
+        }
+    }
+    if has("an expression") {
+        if let Some((w @ ("and" | "or" | "not"), at)) = word_before(text, pos) {
+            return Diagnostic::error(
+                format!("`{w}` needs a condition on its right side"),
+                Span::new(file, at, at + w.len()),
+                format!("nothing follows this `{w}`"),
+            )
+            .with_label(span, format!("found {found}"));
+        }
+    }
+    if has("`else`") && !has("a new item") && !has("`when`") {
+        return Diagnostic::error(
+            "`if` without `else`",
+            span,
+            format!("expected `else`, found {found}"),
+        )
+        .with_help("an `if` always needs an `else`: `if c then a else b`");
+    }
+    if has("`=>`") {
+        return Diagnostic::error(
+            format!("expected `=>`, found {found}"),
+            span,
+            "expected `=>` here",
+        )
+        .with_note("a branch is written `when condition => value` or `else => value`");
+    }
+    let mut d = Diagnostic::error(
+        format!("expected {expected}, found {found}"),
+        span,
+        format!("expected {expected}"),
+    );
+    if text[pos..].starts_with('=') && !text[pos..].starts_with("==") && has("an operator") {
+        d = d.with_help("use `==` to compare values");
+    }
+    if list.is_empty() {
+        d = Diagnostic::error(format!("unexpected {found}"), span, "not expected here");
+    }
+    d
+}
+
+// ====================================================================
+// 3. Pairs → AST
+// ====================================================================
+
+fn pratt() -> &'static PrattParser<Rule> {
+    static PRATT: OnceLock<PrattParser<Rule>> = OnceLock::new();
+    PRATT.get_or_init(|| {
+        use Assoc::Left;
+        use Rule::*;
+        // Loosest first; each `.op` binds tighter than the one before.
+        PrattParser::new()
+            .op(Op::prefix(if_head))
+            .op(Op::infix(op_or, Left))
+            .op(Op::infix(op_and, Left))
+            .op(Op::prefix(op_not))
+            .op(Op::infix(op_eq, Left)
+                | Op::infix(op_ne, Left)
+                | Op::infix(op_lt, Left)
+                | Op::infix(op_le, Left)
+                | Op::infix(op_gt, Left)
+                | Op::infix(op_ge, Left)
+                | Op::infix(op_in, Left)
+                | Op::infix(op_not_in, Left)
+                | Op::infix(op_starts_with, Left)
+                | Op::infix(op_ends_with, Left)
+                | Op::infix(op_contains, Left)
+                | Op::infix(op_has_any, Left)
+                | Op::infix(op_has_all, Left)
+                | Op::postfix(is_null)
+                | Op::postfix(between_op)
+                | Op::postfix(within_op)
+                | Op::postfix(matches_op))
+            .op(Op::infix(op_coalesce, Left))
+            .op(Op::infix(op_add, Left) | Op::infix(op_sub, Left))
+            .op(Op::infix(op_mul, Left) | Op::infix(op_div, Left) | Op::infix(op_rem, Left))
+            .op(Op::prefix(op_neg))
+            .op(Op::postfix(field_access) | Op::postfix(index_access))
+    })
+}
+
+/// An expression under construction, with what its parent needs to know.
+struct Node {
+    expr: Expr,
+    /// Height of the tree (a leaf is 1).
+    depth: usize,
+    /// An unparenthesised comparison, for the non-associativity check.
+    comparison: bool,
+    /// An integer literal token as written (its magnitude), so that a unary
+    /// minus can fold into it; values above `i64::MAX` wait here for a minus.
+    int_literal: Option<u128>,
+}
+
+struct Builder<'l> {
+    file: FileId,
+    limits: &'l Limits,
+    diags: RefCell<Vec<Diagnostic>>,
+    depth_reported: Cell<bool>,
+}
+
+fn is_punct(rule: Rule) -> bool {
+    use Rule::*;
+    matches!(
+        rule,
+        arrow | assign | colon | comma | lbrace | rbrace | rbracket | rparen | langle | rangle | pipe
+    )
+}
+
+/// Children of a pair, without punctuation.
+fn kids(p: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
+    p.into_inner().filter(|p| !is_punct(p.as_rule()))
+}
+
+/// Where a pair's last token ends. pest lets a rule that ends in `x*` or
+/// `x?` keep the whitespace it skipped looking for one more `x`, so a pair's
+/// own end may lie past trailing whitespace and comments; its last child's
+/// does not. (Rules that are compound-atomic skip nothing and end exactly.)
+fn end_of(p: &Pair<'_, Rule>) -> usize {
+    use Rule::*;
+    let exact = matches!(
+        p.as_rule(),
+        string | plain_string | pattern | field_access | element_field | op_not_in
+    );
+    match p.clone().into_inner().last() {
+        Some(last) if !exact => end_of(&last),
+        _ => p.as_span().end(),
+    }
+}
+
+const MAX_I64: u128 = i64::MAX as u128;
+
+impl<'l> Builder<'l> {
+    fn new(file: FileId, limits: &'l Limits) -> Builder<'l> {
+        Builder {
+            file,
+            limits,
+            diags: RefCell::new(Vec::new()),
+            depth_reported: Cell::new(false),
+        }
+    }
+
+    fn finish<T>(self, value: T) -> Result<T, Vec<Diagnostic>> {
+        let diags = self.diags.into_inner();
+        if diags.is_empty() {
+            Ok(value)
+        } else {
+            Err(diags)
+        }
+    }
+
+    fn error(&self, d: Diagnostic) {
+        self.diags.borrow_mut().push(d);
+    }
+
+    fn span(&self, p: &Pair<'_, Rule>) -> Span {
+        Span::new(self.file, p.as_span().start(), end_of(p))
+    }
+
+    fn ident(&self, p: &Pair<'_, Rule>) -> Ident {
+        Ident {
+            name: p.as_str().to_string(),
+            span: self.span(p),
+        }
+    }
+
+    /// An item's name: snake_case (§1).
+    fn item_name(&self, p: &Pair<'_, Rule>) -> Ident {
+        let id = self.ident(p);
+        let ok = id
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !ok {
+            let mut suggestion = String::new();
+            for (i, c) in id.name.chars().enumerate() {
+                if c.is_ascii_uppercase() {
+                    if i > 0 && !suggestion.ends_with('_') {
+                        suggestion.push('_');
+                    }
+                    suggestion.push(c.to_ascii_lowercase());
+                } else {
+                    suggestion.push(c);
+                }
+            }
+            self.error(
+                Diagnostic::error(
+                    "item names are snake_case",
+                    id.span,
+                    "this name has capital letters",
+                )
+                .with_help(format!("write `{suggestion}`")),
+            );
+        }
+        id
+    }
+
+    // ------------------------------------------------------------ items
+
+    fn item(&self, p: Pair<'_, Rule>) -> Item {
+        let span = self.span(&p);
+        let kind = match p.as_rule() {
+            Rule::schema => ItemKind::Schema(self.schema(p)),
+            Rule::let_item => {
+                let mut it = kids(p).skip(1);
+                let name = self.item_name(&it.next().expect("name"));
+                let value = self.expr_of(it.next().expect("value"));
+                ItemKind::Let(LetDef { name, value })
+            }
+            Rule::segment => {
+                let mut it = kids(p).skip(1).peekable();
+                let name = self.item_name(&it.next().expect("name"));
+                let label = it
+                    .next_if(|p| p.as_rule() == Rule::plain_string)
+                    .map(|p| self.str_lit(p));
+                let body = self.expr_of(it.next().expect("body"));
+                ItemKind::Segment(SegmentDef { name, label, body })
+            }
+            Rule::decision => ItemKind::Decision(self.decision(p)),
+            Rule::experiment => ItemKind::Experiment(self.experiment(p)),
+            Rule::trigger => ItemKind::Trigger(self.trigger(p)),
+            Rule::test => ItemKind::Test(self.test(p)),
+            r => unreachable!("not an item: {r:?}"),
+        };
+        Item { kind, span }
+    }
+
+    fn schema(&self, p: Pair<'_, Rule>) -> Schema {
+        let mut entries = Vec::new();
+        for e in kids(p).skip(1) {
+            let span = self.span(&e);
+            match e.as_rule() {
+                Rule::event_decl => {
+                    let mut it = kids(e).skip(1);
+                    let name = self.str_lit(it.next().expect("event name"));
+                    let props = it.map(|p| self.prop_decl(p)).collect();
+                    entries.push(SchemaEntry::Event { name, props, span });
+                }
+                Rule::field_decl => {
+                    let mut it = kids(e);
+                    let path = self.path(it.next().expect("path"));
+                    let ty = self.type_expr(it.next().expect("type"));
+                    entries.push(SchemaEntry::Field { path, ty, span });
+                }
+                r => unreachable!("not a schema entry: {r:?}"),
+            }
+        }
+        Schema { entries }
+    }
+
+    /// A dotted path whose segments are names or (plain) strings.
+    fn path(&self, p: Pair<'_, Rule>) -> Vec<Ident> {
+        kids(p)
+            .map(|seg| match seg.as_rule() {
+                Rule::plain_string => {
+                    let lit = self.str_lit(seg);
+                    Ident {
+                        name: lit.value,
+                        span: lit.span,
+                    }
+                }
+                _ => self.ident(&seg),
+            })
+            .collect()
+    }
+
+    fn prop_decl(&self, p: Pair<'_, Rule>) -> (Ident, TypeExpr) {
+        let mut it = kids(p);
+        let name = self.ident(&it.next().expect("field"));
+        let ty = self.type_expr(it.next().expect("type"));
+        (name, ty)
+    }
+
+    fn type_expr(&self, p: Pair<'_, Rule>) -> TypeExpr {
+        let span = self.span(&p);
+        let mut it = kids(p);
+        let base = it.next().expect("type");
+        let nullable = it.next().is_some();
+        let kind = match base.as_rule() {
+            Rule::type_name => TypeExprKind::Named(self.ident(&base)),
+            Rule::list_type => {
+                let inner = kids(base).nth(1).expect("element type");
+                TypeExprKind::List(Box::new(self.type_expr(inner)))
+            }
+            Rule::record_type => TypeExprKind::Record(kids(base).map(|p| self.prop_decl(p)).collect()),
+            Rule::enum_type => TypeExprKind::Enum(kids(base).map(|p| self.str_lit(p)).collect()),
+            r => unreachable!("not a type: {r:?}"),
+        };
+        TypeExpr {
+            kind,
+            nullable,
+            span,
+        }
+    }
+
+    fn decision(&self, p: Pair<'_, Rule>) -> DecisionDef {
+        let mut it = kids(p).skip(1).peekable();
+        let name = self.item_name(&it.next().expect("name"));
+        let label = it
+            .next_if(|p| p.as_rule() == Rule::plain_string)
+            .map(|p| self.str_lit(p));
+        let policy = it.next_if(|p| p.as_rule() == Rule::hit_policy).map(|p| {
+            let policy = if p.as_str() == "collect" {
+                HitPolicy::Collect
+            } else {
+                HitPolicy::First
+            };
+            (policy, self.span(&p))
+        });
+        let branches = it
+            .map(|b| {
+                let span = self.span(&b);
+                let is_else = b.as_rule() == Rule::else_branch;
+                let mut parts = kids(b).skip(1);
+                let condition = if is_else {
+                    None
+                } else {
+                    Some(self.expr_of(parts.next().expect("condition")))
+                };
+                let value = self.expr_of(parts.next().expect("value"));
+                Branch {
+                    condition,
+                    value,
+                    span,
+                }
+            })
+            .collect();
+        DecisionDef {
+            name,
+            label,
+            policy,
+            branches,
+        }
+    }
+
+    fn experiment(&self, p: Pair<'_, Rule>) -> ExperimentDef {
+        let mut it = kids(p).skip(1).peekable();
+        let name = self.item_name(&it.next().expect("name"));
+        let label = it
+            .next_if(|p| p.as_rule() == Rule::plain_string)
+            .map(|p| self.str_lit(p));
+        let clauses = it
+            .map(|c| {
+                let span = self.span(&c);
+                let rule = c.as_rule();
+                let mut parts = kids(c).skip(1);
+                let kind = match rule {
+                    Rule::unit_clause => ExperimentClauseKind::Unit(self.expr_of(parts.next().expect("unit"))),
+                    Rule::salt_clause => ExperimentClauseKind::Salt(self.str_lit(parts.next().expect("salt"))),
+                    Rule::eligible_clause => {
+                        ExperimentClauseKind::Eligible(self.expr_of(parts.next().expect("eligible")))
+                    }
+                    Rule::coverage_clause => {
+                        ExperimentClauseKind::Coverage(self.expr_of(parts.next().expect("coverage")))
+                    }
+                    Rule::variants_clause => ExperimentClauseKind::Variants(
+                        parts
+                            .map(|v| {
+                                let mut vp = kids(v);
+                                let name = self.ident(&vp.next().expect("variant"));
+                                let weight = self.expr_of(vp.next().expect("weight"));
+                                (name, weight)
+                            })
+                            .collect(),
+                    ),
+                    Rule::force_clause => ExperimentClauseKind::Force(
+                        parts
+                            .map(|f| {
+                                let mut fp = kids(f);
+                                let unit = self.str_lit(fp.next().expect("unit"));
+                                let variant = self.ident(&fp.next().expect("variant"));
+                                (unit, variant)
+                            })
+                            .collect(),
+                    ),
+                    r => unreachable!("not a clause: {r:?}"),
+                };
+                ExperimentClause { kind, span }
+            })
+            .collect();
+        ExperimentDef {
+            name,
+            label,
+            clauses,
+        }
+    }
+
+    fn trigger(&self, p: Pair<'_, Rule>) -> TriggerDef {
+        let mut it = kids(p).skip(1).peekable();
+        let name = self.item_name(&it.next().expect("name"));
+        it.next(); // `on`
+        let on = self.str_lit(it.next().expect("event name"));
+        let condition = it
+            .next_if(|p| p.as_rule() == Rule::trigger_when)
+            .map(|w| self.expr_of(kids(w).nth(1).expect("condition")));
+        let actions = it
+            .map(|e| {
+                let span = self.span(&e);
+                let mut parts = kids(e).skip(1);
+                let action = self.str_lit(parts.next().expect("action"));
+                let payload = parts.next().map(|m| {
+                    let node = self.operand(m);
+                    self.take(node)
+                });
+                Emit {
+                    action,
+                    payload,
+                    span,
+                }
+            })
+            .collect();
+        TriggerDef {
+            name,
+            on,
+            condition,
+            actions,
+        }
+    }
+
+    fn test(&self, p: Pair<'_, Rule>) -> TestDef {
+        let mut it = kids(p).skip(1);
+        let name = self.str_lit(it.next().expect("test name"));
+        let body = it
+            .map(|s| {
+                let span = self.span(&s);
+                let rule = s.as_rule();
+                let mut parts = kids(s).skip(1);
+                let kind = match rule {
+                    Rule::now_stmt => TestStmtKind::Now(self.expr_of(parts.next().expect("now"))),
+                    Rule::expect_stmt => TestStmtKind::Expect(self.expr_of(parts.next().expect("expect"))),
+                    Rule::given_variant => {
+                        parts.next(); // `variant`
+                        let experiment = self.ident(&parts.next().expect("experiment"));
+                        let variant = self.str_lit(parts.next().expect("variant"));
+                        TestStmtKind::GivenVariant {
+                            experiment,
+                            variant,
+                        }
+                    }
+                    Rule::given_file => {
+                        parts.next(); // `file`
+                        let path = self.str_lit(parts.next().expect("path"));
+                        let with = parts.next().map(|w| self.with_clause(w)).unwrap_or_default();
+                        TestStmtKind::GivenFile { path, with }
+                    }
+                    Rule::given_event => {
+                        parts.next(); // `event`
+                        let node = self.operand(parts.next().expect("event map"));
+                        TestStmtKind::GivenEvent(self.take(node))
+                    }
+                    Rule::given_literal => {
+                        let node = self.operand(parts.next().expect("profile map"));
+                        let profile = self.take(node);
+                        let with = parts.next().map(|w| self.with_clause(w)).unwrap_or_default();
+                        TestStmtKind::GivenLiteral { profile, with }
+                    }
+                    r => unreachable!("not a test statement: {r:?}"),
+                };
+                TestStmt { kind, span }
+            })
+            .collect();
+        TestDef { name, body }
+    }
+
+    fn with_clause(&self, p: Pair<'_, Rule>) -> Vec<(Vec<Ident>, Expr)> {
+        kids(p)
+            .skip(1)
+            .map(|e| {
+                let mut it = kids(e);
+                let path = self.path(it.next().expect("path"));
+                let value = self.expr_of(it.next().expect("value"));
+                (path, value)
+            })
+            .collect()
+    }
+
+    // ------------------------------------------------------------ expressions
+
+    /// A finished expression from a `full_expr` pair.
+    fn expr_of(&self, p: Pair<'_, Rule>) -> Expr {
+        let node = self.full_expr(p);
+        self.take(node)
+    }
+
+    /// Hands a node to its parent, reporting an integer literal too large
+    /// for `i64` that no minus sign claimed.
+    fn take(&self, n: Node) -> Expr {
+        if n.int_literal.is_some_and(|v| v > MAX_I64) {
+            self.error(
+                Diagnostic::error(
+                    "integer literal out of range",
+                    n.expr.span,
+                    "does not fit in a 64-bit signed integer",
+                )
+                .with_help("integers range from -9223372036854775808 to 9223372036854775807"),
+            );
+        }
+        n.expr
+    }
+
+    /// A new node over children of the given height; enforces the depth
+    /// guarantee of this module.
+    fn node(&self, kind: ExprKind, span: Span, child_depth: usize) -> Node {
+        let depth = child_depth + 1;
+        if depth > self.limits.max_nesting_depth {
+            if !self.depth_reported.replace(true) {
+                self.error(
+                    Diagnostic::error(
+                        format!(
+                            "expression nested too deeply (limit {})",
+                            self.limits.max_nesting_depth
+                        ),
+                        span,
+                        "this expression is too deep",
+                    )
+                    .with_help("split it into several `let`s"),
+                );
+            }
+            return self.leaf(ExprKind::Null, span);
+        }
+        Node {
+            expr: Expr::new(kind, span),
+            depth,
+            comparison: false,
+            int_literal: None,
+        }
+    }
+
+    fn leaf(&self, kind: ExprKind, span: Span) -> Node {
+        Node {
+            expr: Expr::new(kind, span),
+            depth: 1,
+            comparison: false,
+            int_literal: None,
+        }
+    }
+
+    fn full_expr(&self, p: Pair<'_, Rule>) -> Node {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let list = self.expr(it.next().expect("expression"));
+        let Some(next) = it.next() else { return list };
+        let binder = if next.as_rule() == Rule::binder {
+            let name = kids(next).nth(1).expect("binder name");
+            it.next(); // `where`
+            Some(self.ident(&name))
+        } else {
+            None
+        };
+        let condition = self.expr(it.next().expect("condition"));
+        let depth = list.depth.max(condition.depth);
+        let kind = ExprKind::Where {
+            list: Box::new(self.take(list)),
+            binder,
+            condition: Box::new(self.take(condition)),
+        };
+        self.node(kind, span, depth)
+    }
+
+    /// An `expr` or `additive` pair, through the Pratt parser.
+    fn expr(&self, p: Pair<'_, Rule>) -> Node {
+        pratt()
+            .map_primary(|p| self.operand(p))
+            .map_prefix(|op, rhs| self.prefix(op, rhs))
+            .map_postfix(|lhs, op| self.postfix(lhs, op))
+            .map_infix(|lhs, op, rhs| self.infix(lhs, op, rhs))
+            .parse(p.into_inner())
+    }
+
+    fn chained(&self, op_span: Span) {
+        self.error(
+            Diagnostic::error(
+                "comparisons cannot be chained",
+                op_span,
+                "this compares the result of another comparison",
+            )
+            .with_help("parenthesise, or write `a < b and b < c`"),
+        );
+    }
+
+    fn infix(&self, lhs: Node, op: Pair<'_, Rule>, rhs: Node) -> Node {
+        use Rule::*;
+        let bin = match op.as_rule() {
+            op_or => BinaryOp::Or,
+            op_and => BinaryOp::And,
+            op_eq => BinaryOp::Eq,
+            op_ne => BinaryOp::Ne,
+            op_lt => BinaryOp::Lt,
+            op_le => BinaryOp::Le,
+            op_gt => BinaryOp::Gt,
+            op_ge => BinaryOp::Ge,
+            op_in => BinaryOp::In,
+            op_not_in => BinaryOp::NotIn,
+            op_starts_with => BinaryOp::StartsWith,
+            op_ends_with => BinaryOp::EndsWith,
+            op_contains => BinaryOp::Contains,
+            op_has_any => BinaryOp::HasAny,
+            op_has_all => BinaryOp::HasAll,
+            op_coalesce => BinaryOp::Coalesce,
+            op_add => BinaryOp::Add,
+            op_sub => BinaryOp::Sub,
+            op_mul => BinaryOp::Mul,
+            op_div => BinaryOp::Div,
+            op_rem => BinaryOp::Rem,
+            r => unreachable!("not an infix operator: {r:?}"),
+        };
+        let comparison = bin.is_comparison();
+        if comparison && (lhs.comparison || rhs.comparison) {
+            self.chained(self.span(&op));
+        }
+        let span = lhs.expr.span.to(rhs.expr.span);
+        let depth = lhs.depth.max(rhs.depth);
+        let kind = ExprKind::Binary(bin, Box::new(self.take(lhs)), Box::new(self.take(rhs)));
+        let mut n = self.node(kind, span, depth);
+        n.comparison = comparison;
+        n
+    }
+
+    fn prefix(&self, op: Pair<'_, Rule>, rhs: Node) -> Node {
+        let op_span = self.span(&op);
+        let span = op_span.to(rhs.expr.span);
+        match op.as_rule() {
+            Rule::op_neg => {
+                if let Some(v) = rhs.int_literal {
+                    if v <= MAX_I64 + 1 {
+                        let value = (-(v as i128)) as i64;
+                        return self.leaf(ExprKind::Int(value), span);
+                    }
+                }
+                let depth = rhs.depth;
+                self.node(ExprKind::Unary(UnaryOp::Neg, Box::new(self.take(rhs))), span, depth)
+            }
+            Rule::op_not => {
+                let depth = rhs.depth;
+                self.node(ExprKind::Unary(UnaryOp::Not, Box::new(self.take(rhs))), span, depth)
+            }
+            Rule::if_head => {
+                let mut it = kids(op).skip(1);
+                let condition = self.full_expr(it.next().expect("condition"));
+                let then = self.full_expr(it.nth(1).expect("then"));
+                let depth = condition.depth.max(then.depth).max(rhs.depth);
+                let kind = ExprKind::If {
+                    condition: Box::new(self.take(condition)),
+                    then: Box::new(self.take(then)),
+                    otherwise: Box::new(self.take(rhs)),
+                };
+                self.node(kind, span, depth)
+            }
+            r => unreachable!("not a prefix operator: {r:?}"),
+        }
+    }
+
+    fn postfix(&self, lhs: Node, op: Pair<'_, Rule>) -> Node {
+        let span = lhs.expr.span.to(self.span(&op));
+        let rule = op.as_rule();
+        let comparison = !matches!(rule, Rule::field_access | Rule::index_access);
+        if comparison && lhs.comparison {
+            let kw = op.clone().into_inner().next().map(|k| self.span(&k));
+            self.chained(kw.unwrap_or_else(|| self.span(&op)));
+        }
+        let mut depth = lhs.depth;
+        let operand = Box::new(self.take(lhs));
+        let kind = match rule {
+            Rule::field_access => {
+                let name = op.into_inner().next().expect("field name");
+                ExprKind::Field(operand, self.ident(&name))
+            }
+            Rule::index_access => {
+                let index = self.full_expr(kids(op).next().expect("index"));
+                depth = depth.max(index.depth);
+                ExprKind::Index(operand, Box::new(self.take(index)))
+            }
+            Rule::is_null => ExprKind::IsNull {
+                operand,
+                negated: op.into_inner().any(|k| k.as_rule() == Rule::kw_not),
+            },
+            Rule::between_op => {
+                let mut it = kids(op).filter(|p| p.as_rule() == Rule::additive);
+                let low = self.expr(it.next().expect("low"));
+                let high = self.expr(it.next().expect("high"));
+                depth = depth.max(low.depth).max(high.depth);
+                ExprKind::Between {
+                    operand,
+                    low: Box::new(self.take(low)),
+                    high: Box::new(self.take(high)),
+                }
+            }
+            Rule::within_op => {
+                let mut next = false;
+                let mut duration = None;
+                let mut anchor = WindowAnchor::Past;
+                for part in kids(op) {
+                    match part.as_rule() {
+                        Rule::kw_next => next = true,
+                        Rule::additive => {
+                            let d = self.expr(part);
+                            depth = depth.max(d.depth);
+                            duration = Some(self.take(d));
+                        }
+                        Rule::window_anchor => {
+                            let mut ap = kids(part);
+                            let after = ap.next().expect("after/before").as_rule() == Rule::kw_after;
+                            let at = self.expr(ap.next().expect("anchor"));
+                            depth = depth.max(at.depth);
+                            let at = Box::new(self.take(at));
+                            anchor = if after {
+                                WindowAnchor::After(at)
+                            } else {
+                                WindowAnchor::Before(at)
+                            };
+                        }
+                        _ => {}
+                    }
+                }
+                if next {
+                    anchor = WindowAnchor::Next;
+                }
+                ExprKind::Within {
+                    operand,
+                    duration: Box::new(duration.expect("window length")),
+                    anchor,
+                }
+            }
+            Rule::matches_op => {
+                let pat = kids(op).nth(1).expect("pattern");
+                let pattern_span = self.span(&pat);
+                let text = pat.into_inner().next().map_or("", |t| t.as_str());
+                ExprKind::Matches {
+                    operand,
+                    pattern: raw_pattern(text),
+                    pattern_span,
+                }
+            }
+            r => unreachable!("not a postfix operator: {r:?}"),
+        };
+        let mut n = self.node(kind, span, depth);
+        n.comparison = comparison;
+        n
+    }
+
+    fn operand(&self, p: Pair<'_, Rule>) -> Node {
+        let span = self.span(&p);
+        match p.as_rule() {
+            Rule::number => self.number(&p),
+            Rule::time => match parse_time(&p.as_str()[1..]) {
+                Some(ms) => self.leaf(ExprKind::Time(ms), span),
+                None => {
+                    self.error(
+                        Diagnostic::error(
+                            format!("bad time literal `{}`", p.as_str()),
+                            span,
+                            "not a valid instant",
+                        )
+                        .with_help(
+                            "write an RFC 3339 instant with seconds and a zone, \
+                             `@2026-11-20T12:00:00Z` or `@2026-11-20T12:00:00+01:00`, \
+                             or a date, `@2026-11-20`",
+                        ),
+                    );
+                    self.leaf(ExprKind::Time(0), span)
+                }
+            },
+            Rule::string => {
+                let mut depth = 0;
+                let parts = self.string_parts(p, &mut depth);
+                self.node(ExprKind::Str(parts), span, depth)
+            }
+            Rule::kw_null => self.leaf(ExprKind::Null, span),
+            Rule::kw_true => self.leaf(ExprKind::Bool(true), span),
+            Rule::kw_false => self.leaf(ExprKind::Bool(false), span),
+            Rule::kw_it => self.leaf(ExprKind::It, span),
+            Rule::kw_now => self.leaf(ExprKind::Now, span),
+            Rule::kw_event => self.leaf(ExprKind::Event, span),
+            Rule::kw_profile => self.leaf(ExprKind::Profile, span),
+            Rule::name => self.leaf(ExprKind::Name(self.ident(&p)), span),
+            Rule::element_field => {
+                let name = p.into_inner().next().expect("field name");
+                self.leaf(ExprKind::ElementField(self.ident(&name)), span)
+            }
+            Rule::paren => {
+                let inner = self.full_expr(kids(p).next().expect("inner"));
+                Node {
+                    depth: inner.depth,
+                    expr: self.take(inner),
+                    comparison: false,
+                    int_literal: None,
+                }
+            }
+            Rule::list => {
+                let mut depth = 0;
+                let items = kids(p)
+                    .map(|e| {
+                        let n = self.full_expr(e);
+                        depth = depth.max(n.depth);
+                        self.take(n)
+                    })
+                    .collect();
+                self.node(ExprKind::List(items), span, depth)
+            }
+            Rule::map => {
+                let mut depth = 0;
+                let entries = kids(p)
+                    .map(|e| {
+                        let mut it = kids(e);
+                        let key = self.map_key(it.next().expect("key"));
+                        let n = self.full_expr(it.next().expect("value"));
+                        depth = depth.max(n.depth);
+                        (key, self.take(n))
+                    })
+                    .collect();
+                self.node(ExprKind::Map(entries), span, depth)
+            }
+            Rule::call => {
+                let mut it = kids(p);
+                let function = self.ident(&it.next().expect("function"));
+                let mut depth = 0;
+                let args = it
+                    .map(|e| {
+                        let n = self.full_expr(e);
+                        depth = depth.max(n.depth);
+                        self.take(n)
+                    })
+                    .collect();
+                self.node(ExprKind::Call { function, args }, span, depth)
+            }
+            r => unreachable!("not an operand: {r:?}"),
+        }
+    }
+
+    fn map_key(&self, p: Pair<'_, Rule>) -> Ident {
+        if p.as_rule() == Rule::field_name {
+            return self.ident(&p);
+        }
+        let span = self.span(&p);
+        let mut depth = 0;
+        let parts = self.string_parts(p, &mut depth);
+        let mut name = String::new();
+        for part in parts {
+            match part {
+                StrPart::Text(t) => name.push_str(&t),
+                StrPart::Expr(e) => self.error(Diagnostic::error(
+                    "a map key cannot be interpolated",
+                    e.span,
+                    "interpolation in a key",
+                ).with_help("write `{{` for a literal brace")),
+            }
+        }
+        Ident { name, span }
+    }
+
+    // ------------------------------------------------------------ literals
+
+    fn number(&self, p: &Pair<'_, Rule>) -> Node {
+        let span = self.span(p);
+        let text = p.as_str();
+        let lit = split_number(text);
+        if !lit.suffix.is_empty() && lit.suffix != "%" {
+            return self.duration(text, &lit, span);
+        }
+        let percent = lit.suffix == "%";
+        if lit.frac.is_empty() && lit.exp.is_none() && !percent {
+            // An integer; magnitudes beyond u128 saturate (still out of range).
+            let v = lit
+                .int
+                .bytes()
+                .fold(0u128, |acc, d| acc.saturating_mul(10).saturating_add((d - b'0') as u128));
+            let mut n = self.leaf(ExprKind::Int(if v <= MAX_I64 { v as i64 } else { 0 }), span);
+            n.int_literal = Some(v);
+            return n;
+        }
+        let mantissa = format!("{}{}", lit.int, lit.frac);
+        let exp: i64 = lit.exp.unwrap_or(0).clamp(-100_000, 100_000);
+        let shift = exp - lit.frac.len() as i64 - if percent { 2 } else { 0 };
+        let value: f64 = format!("{mantissa}e{shift}").parse().unwrap_or(f64::INFINITY);
+        if !value.is_finite() {
+            self.error(Diagnostic::error(
+                "number literal out of range",
+                span,
+                "too large for a float",
+            ));
+        }
+        let decimal = exact_decimal(&mantissa, shift);
+        self.leaf(ExprKind::Float(value, decimal), span)
+    }
+
+    fn duration(&self, text: &str, lit: &NumberParts, span: Span) -> Node {
+        let unit_ms: Option<i64> = match lit.suffix.as_str() {
+            "ms" => Some(1),
+            "s" => Some(1_000),
+            "m" => Some(60_000),
+            "h" => Some(3_600_000),
+            "d" => Some(86_400_000),
+            "w" => Some(604_800_000),
+            _ => None,
+        };
+        let whole = lit.frac.is_empty() && lit.exp.is_none();
+        let Some(unit) = unit_ms.filter(|_| whole) else {
+            self.error(
+                Diagnostic::error(
+                    format!("bad duration literal `{text}`"),
+                    span,
+                    "not a duration",
+                )
+                .with_help(
+                    "a duration is a whole number followed by one of the units \
+                     ms, s, m, h, d, w: `90s`, `30m`, `24h`, `7d`",
+                ),
+            );
+            return self.leaf(ExprKind::Duration(0), span);
+        };
+        let ms = lit
+            .int
+            .parse::<i64>()
+            .ok()
+            .and_then(|n| n.checked_mul(unit));
+        match ms {
+            Some(ms) => self.leaf(ExprKind::Duration(ms), span),
+            None => {
+                self.error(Diagnostic::error(
+                    "duration literal out of range",
+                    span,
+                    "too long to count in milliseconds",
+                ));
+                self.leaf(ExprKind::Duration(0), span)
+            }
+        }
+    }
+
+    /// The parts of an interpolating string; `depth` gets the deepest
+    /// interpolated expression.
+    fn string_parts(&self, p: Pair<'_, Rule>, depth: &mut usize) -> Vec<StrPart> {
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        for piece in p.into_inner() {
+            match piece.as_rule() {
+                Rule::str_text => text.push_str(piece.as_str()),
+                Rule::str_escape => self.escape(&piece, &mut text),
+                Rule::str_lbrace => text.push('{'),
+                Rule::str_rbrace => text.push('}'),
+                Rule::str_lone_rbrace => self.error(
+                    Diagnostic::error(
+                        "unmatched `}` in string",
+                        self.span(&piece),
+                        "no `{` opened an interpolation here",
+                    )
+                    .with_help("write `}}` for a literal brace"),
+                ),
+                Rule::interpolation => {
+                    if !text.is_empty() {
+                        parts.push(StrPart::Text(std::mem::take(&mut text)));
+                    }
+                    let inner = kids(piece).next().expect("interpolated expression");
+                    let n = self.full_expr(inner);
+                    *depth = (*depth).max(n.depth);
+                    parts.push(StrPart::Expr(self.take(n)));
+                }
+                r => unreachable!("not part of a string: {r:?}"),
+            }
+        }
+        if !text.is_empty() {
+            parts.push(StrPart::Text(text));
+        }
+        parts
+    }
+
+    /// A string that does not interpolate.
+    fn str_lit(&self, p: Pair<'_, Rule>) -> StrLit {
+        let span = self.span(&p);
+        let mut value = String::new();
+        for piece in p.into_inner() {
+            match piece.as_rule() {
+                Rule::plain_text => value.push_str(piece.as_str()),
+                Rule::str_escape => self.escape(&piece, &mut value),
+                r => unreachable!("not part of a plain string: {r:?}"),
+            }
+        }
+        StrLit { value, span }
+    }
+
+    fn escape(&self, p: &Pair<'_, Rule>, out: &mut String) {
+        let raw = p.as_str();
+        let c = match raw {
+            "\\n" => Some('\n'),
+            "\\t" => Some('\t'),
+            "\\\"" => Some('"'),
+            "\\\\" => Some('\\'),
+            _ => raw
+                .strip_prefix("\\u{")
+                .and_then(|r| r.strip_suffix('}'))
+                .filter(|h| !h.is_empty() && h.len() <= 6)
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .and_then(char::from_u32),
+        };
+        match c {
+            Some(c) => out.push(c),
+            None => self.error(
+                Diagnostic::error(
+                    format!("bad escape `{raw}` in string"),
+                    self.span(p),
+                    "unknown escape",
+                )
+                .with_help("the escapes are `\\n`, `\\t`, `\\\"`, `\\\\` and `\\u{…}` (1–6 hex digits)"),
+            ),
+        }
+    }
+}
+
+/// The pattern of `matches`: `\"` is a quote, every other backslash stays.
+fn raw_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('"') => out.push('"'),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A number token taken apart; `_` separators removed.
+struct NumberParts {
+    int: String,
+    frac: String,
+    exp: Option<i64>,
+    /// `%`, a duration unit, or anything else written after the digits.
+    suffix: String,
+}
+
+fn split_number(text: &str) -> NumberParts {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut int = String::new();
+    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+        if b[i] != b'_' {
+            int.push(b[i] as char);
+        }
+        i += 1;
+    }
+    let mut frac = String::new();
+    if i + 1 < b.len() && b[i] == b'.' && b[i + 1].is_ascii_digit() {
+        i += 1;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+            if b[i] != b'_' {
+                frac.push(b[i] as char);
+            }
+            i += 1;
+        }
+    }
+    let mut exp = None;
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        let mut j = i + 1;
+        let negative = b.get(j) == Some(&b'-');
+        if matches!(b.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        if b.get(j).is_some_and(u8::is_ascii_digit) {
+            let mut e: i64 = 0;
+            while j < b.len() && b[j].is_ascii_digit() {
+                e = e.saturating_mul(10).saturating_add((b[j] - b'0') as i64);
+                j += 1;
+            }
+            exp = Some(if negative { -e } else { e });
+            i = j;
+        }
+    }
+    NumberParts {
+        int,
+        frac,
+        exp,
+        suffix: text[i..].to_string(),
+    }
+}
+
+/// `mantissa × 10^shift` as digits / 10^scale, when it fits an i128.
+fn exact_decimal(mantissa: &str, shift: i64) -> Option<Decimal> {
+    let digits: i128 = mantissa.parse().ok()?;
+    if shift <= 0 {
+        let scale = u32::try_from(-shift).ok()?;
+        if scale > 38 && digits != 0 {
+            return None;
+        }
+        Some(Decimal { digits, scale })
+    } else {
+        let factor = 10i128.checked_pow(u32::try_from(shift).ok()?)?;
+        Some(Decimal {
+            digits: digits.checked_mul(factor)?,
+            scale: 0,
+        })
+    }
+}
+
+/// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS[.fff…](Z|±HH:MM)` → epoch
+/// milliseconds (fraction digits beyond milliseconds are truncated).
+fn parse_time(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let num = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = b.get(range)?;
+        if part.iter().all(u8::is_ascii_digit) {
+            Some(part.iter().fold(0i64, |a, d| a * 10 + (d - b'0') as i64))
+        } else {
+            None
+        }
+    };
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    if b.len() == 10 {
+        return Some(days * 86_400_000);
+    }
+    if !matches!(b[10], b'T' | b't') || b.len() < 20 || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let mut i = 19;
+    let mut millis = 0;
+    if b[i] == b'.' {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        let digits = &s[start..i.min(start + 3)];
+        millis = digits.parse::<i64>().ok()? * 10i64.pow(3 - digits.len() as u32);
+    }
+    let offset_minutes = match b.get(i)? {
+        b'Z' | b'z' if i + 1 == b.len() => 0,
+        sign @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
+            let (oh, om) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let m = oh * 60 + om;
+            if *sign == b'-' {
+                -m
+            } else {
+                m
+            }
+        }
+        _ => return None,
+    };
+    let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_minutes * 60;
+    Some(seconds * 1_000 + millis)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expr(text: &str) -> Expr {
+        parse_expression(FileId(0), text, &Limits::default()).unwrap_or_else(|d| panic!("{d:?}"))
+    }
+
+    fn expr_err(text: &str) -> Vec<Diagnostic> {
+        parse_expression(FileId(0), text, &Limits::default()).expect_err("should not parse")
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time("1970-01-01"), Some(0));
+        assert_eq!(parse_time("2026-11-20T12:00:00Z"), Some(1_795_176_000_000));
+        assert_eq!(parse_time("2026-11-20T13:00:00+01:00"), Some(1_795_176_000_000));
+        assert_eq!(parse_time("2026-11-20t12:00:00.1239z"), Some(1_795_176_000_123));
+        assert_eq!(parse_time("1969-12-31T23:59:59.5Z"), Some(-500));
+        assert_eq!(parse_time("2024-02-29"), Some(19_782 * 86_400_000));
+        for bad in [
+            "2026-11-20T12:00Z",
+            "2026-11-20T12:00:00",
+            "2025-02-29",
+            "2026-13-01",
+            "2026-11-20T24:00:00Z",
+            "2026-11-20T12:00:00.Z",
+            "2026-11-20T12:00:00+0100",
+            "2026-11-2",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn numbers_and_decimals() {
+        let float = |t: &str| match expr(t).kind {
+            ExprKind::Float(f, d) => (f, d),
+            k => panic!("{k:?}"),
+        };
+        assert_eq!(float("50%"), (0.5, Some(Decimal { digits: 50, scale: 2 })));
+        assert_eq!(float("12.5%"), (0.125, Some(Decimal { digits: 125, scale: 3 })));
+        assert_eq!(float("0.1"), (0.1, Some(Decimal { digits: 1, scale: 1 })));
+        assert_eq!(float("1e-3"), (0.001, Some(Decimal { digits: 1, scale: 3 })));
+        assert_eq!(float("2.5E+3"), (2500.0, Some(Decimal { digits: 2500, scale: 0 })));
+        assert_eq!(float("33.3%").0, 0.333);
+        assert_eq!(expr("1_000").kind, ExprKind::Int(1000));
+        assert_eq!(expr("-9223372036854775808").kind, ExprKind::Int(i64::MIN));
+        assert_eq!(expr("- 5").kind, ExprKind::Int(-5));
+        assert_eq!(expr("500ms").kind, ExprKind::Duration(500));
+        assert_eq!(expr("2w").kind, ExprKind::Duration(1_209_600_000));
+        assert!(expr_err("9223372036854775808")[0].message.contains("out of range"));
+        assert!(expr_err("-(9223372036854775808)")[0].message.contains("out of range"));
+        assert!(expr_err("3days")[0].message.contains("bad duration"));
+        assert!(expr_err("1.5h")[0].message.contains("bad duration"));
+    }
+
+    #[test]
+    fn spans_are_byte_offsets_in_the_original_text() {
+        let e = expr("\u{FEFF}  a + 1");
+        assert_eq!(e.span, Span::new(FileId(0), 5, 10));
+        let m = parse_module(FileId(3), "\u{FEFF}let x = é\r\n", &Limits::default());
+        assert!(m.is_err(), "é is not a name");
+        let m = parse_module(FileId(3), "\u{FEFF}let x =\r\n\t1\r\n", &Limits::default()).unwrap();
+        assert_eq!(m.items[0].span, Span::new(FileId(3), 3, 14));
+        let m = parse_module(FileId(0), "let x = a.b # c\n\nlet y = [1] ", &Limits::default()).unwrap();
+        assert_eq!(m.items[0].span, Span::new(FileId(0), 0, 11));
+        assert_eq!(m.items[1].span, Span::new(FileId(0), 17, 28));
+    }
+
+    #[test]
+    fn strings() {
+        let e = expr(r#""a\tb\u{1F600}{{x}} {1 + 2}""#);
+        let ExprKind::Str(parts) = e.kind else { panic!() };
+        assert_eq!(parts[0], StrPart::Text("a\tb\u{1F600}{x} ".into()));
+        assert!(matches!(parts[1], StrPart::Expr(_)));
+        let e = expr(r#"s matches "^\d+\"$""#);
+        let ExprKind::Matches { pattern, .. } = e.kind else { panic!() };
+        assert_eq!(pattern, "^\\d+\"$");
+    }
+
+    #[test]
+    fn moderately_deep_input_parses_on_an_ordinary_stack() {
+        let depth = 120;
+        let text = format!("{}1{}", "(".repeat(depth), ")".repeat(depth));
+        expr(&text);
+        let text = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        expr(&text);
+        let text = format!("{}x", "not ".repeat(depth));
+        expr(&text);
+    }
+
+    #[test]
+    fn depth_guard_counts_prefix_chains_and_long_operator_chains() {
+        let err = expr_err(&format!("{}x", "not ".repeat(1000)));
+        assert!(err[0].message.contains("nesting too deep"), "{err:?}");
+        let err = expr_err(&format!("{}x", "- ".repeat(1000)));
+        assert!(err[0].message.contains("nesting too deep"), "{err:?}");
+        let err = expr_err(&format!("x{}", " + 1".repeat(1000)));
+        assert!(err[0].message.contains("nested too deeply"), "{err:?}");
+        let err = expr_err(&format!("{}1{}", "if x then 1 else ".repeat(1000), ""));
+        assert!(err[0].message.contains("nesting too deep"), "{err:?}");
+        let err = expr_err(&"x == not ".repeat(1000));
+        assert!(err[0].message.contains("nesting too deep"), "{err:?}");
+    }
+
+    #[test]
+    fn plain_strings_keep_braces() {
+        let m = parse_module(
+            FileId(0),
+            r#"segment a "{not interpolated" = true
+               schema { user."{odd": string }
+               trigger t on "x{" => emit "y}" { k: "v{1}" }"#,
+            &Limits::default(),
+        )
+        .unwrap_or_else(|d| panic!("{d:?}"));
+        let ItemKind::Segment(s) = &m.items[0].kind else { panic!() };
+        assert_eq!(s.label.as_ref().unwrap().value, "{not interpolated");
+    }
+}

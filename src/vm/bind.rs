@@ -1,0 +1,242 @@
+//! Binding: profile JSON → the program's slots.
+//!
+//! The first phase of an evaluation. Only the paths the program reads are
+//! visited; each is converted once, checked against its schema type, and
+//! stored in its slot. Data that contradicts the schema does not stop the
+//! binding: the slot remembers the error and raises it when a rule reads it
+//! (§4, §14), so everything else still evaluates.
+
+use crate::check::types::{Type, TypeKind};
+use crate::check::SlotInfo;
+use crate::limits::Limits;
+use crate::value::{number_from_json, type_name, Value};
+use serde_json::Value as Json;
+use std::sync::Arc;
+
+/// A slot's content: its value, or why the data could not be used.
+pub type Bound = Result<Value, Arc<str>>;
+
+/// Binds every slot from a profile object.
+pub fn bind_profile(
+    profile: &serde_json::Map<String, Json>,
+    slots: &[SlotInfo],
+    limits: &Limits,
+    out: &mut Vec<Bound>,
+) {
+    out.clear();
+    for slot in slots {
+        out.push(bind_slot(profile, slot, limits));
+    }
+}
+
+fn bind_slot(profile: &serde_json::Map<String, Json>, slot: &SlotInfo, limits: &Limits) -> Bound {
+    let mut current: Option<&Json> = None;
+    for (i, seg) in slot.path.iter().enumerate() {
+        let next = match (i, current) {
+            (0, _) => profile.get(&**seg),
+            (_, Some(Json::Object(m))) => m.get(&**seg),
+            (_, None | Some(Json::Null)) => None,
+            (_, Some(other)) => {
+                return Err(Arc::from(format!(
+                    "cannot read field `{seg}` of `{}`, which is a {} in the profile",
+                    slot.path[..i].join("."),
+                    json_type_name(other)
+                )))
+            }
+        };
+        current = next;
+        if current.is_none() {
+            break;
+        }
+    }
+    let path = slot.dotted();
+    let json = current.unwrap_or(&Json::Null);
+    convert(json, &slot.ty, &path, limits)
+}
+
+/// The type name of a JSON value as the language calls it.
+pub fn json_type_name(j: &Json) -> &'static str {
+    match j {
+        Json::Null => "null",
+        Json::Bool(_) => "bool",
+        Json::Number(n) => {
+            if n.is_i64() {
+                "int"
+            } else {
+                "float"
+            }
+        }
+        Json::String(_) => "string",
+        Json::Array(_) => "list",
+        Json::Object(_) => "map",
+    }
+}
+
+/// Converts JSON into a value of the given type; the error names the path
+/// and the types, never the value.
+pub fn convert(json: &Json, ty: &Type, path: &str, limits: &Limits) -> Bound {
+    let mismatch = |want: &str| -> Bound {
+        Err(Arc::from(format!(
+            "profile field `{path}` should be {want}, but it is a {}",
+            json_type_name(json)
+        )))
+    };
+    if json.is_null() {
+        return if ty.nullable || ty.is_any() {
+            Ok(Value::Null)
+        } else {
+            Err(Arc::from(format!(
+                "profile field `{path}` is required by the schema, but it is missing or null"
+            )))
+        };
+    }
+    match &ty.kind {
+        TypeKind::Any | TypeKind::Null => untyped(json, path, limits, 0),
+        TypeKind::Bool => match json {
+            Json::Bool(b) => Ok(Value::Bool(*b)),
+            _ => mismatch("a bool"),
+        },
+        TypeKind::Int => match json {
+            Json::Number(n) if n.is_i64() => Ok(Value::Int(n.as_i64().unwrap_or_default())),
+            _ => mismatch("an int"),
+        },
+        TypeKind::Float => match json {
+            Json::Number(n) => match number_from_json(n) {
+                Value::Int(i) => Ok(Value::Float(i as f64)),
+                Value::Float(f) => Ok(Value::Float(f)),
+                _ => mismatch("a finite float"),
+            },
+            _ => mismatch("a float"),
+        },
+        TypeKind::Str => match json {
+            Json::String(s) => string(s, path, limits),
+            _ => mismatch("a string"),
+        },
+        TypeKind::Enum(members) => match json {
+            Json::String(s) if members.iter().any(|m| m == s) => Ok(Value::str(s)),
+            Json::String(_) => Err(Arc::from(format!(
+                "profile field `{path}` is not one of the values the schema allows"
+            ))),
+            _ => mismatch("a string"),
+        },
+        TypeKind::Time => match json {
+            Json::String(s) => crate::time::parse_time(s).map(Value::Time).map_err(|_| {
+                Arc::from(format!(
+                    "profile field `{path}` should be a time, but the string is not RFC 3339"
+                ))
+            }),
+            Json::Number(n) if n.is_i64() => Ok(Value::Time(n.as_i64().unwrap_or_default())),
+            _ => mismatch("a time (RFC 3339 string or epoch milliseconds)"),
+        },
+        TypeKind::Duration => match json {
+            Json::String(s) => crate::time::parse_duration(s)
+                .map(Value::Duration)
+                .map_err(|_| {
+                    Arc::from(format!(
+                        "profile field `{path}` should be a duration, but the string is not a duration literal"
+                    ))
+                }),
+            Json::Number(n) if n.is_i64() => Ok(Value::Duration(n.as_i64().unwrap_or_default())),
+            _ => mismatch("a duration (literal such as \"90s\" or milliseconds)"),
+        },
+        TypeKind::Version => mismatch("a version"),
+        TypeKind::List(elem) => match json {
+            Json::Array(items) => {
+                if items.len() > limits.max_list_len {
+                    return Err(Arc::from(format!(
+                        "profile field `{path}` has {} elements, more than the limit of {}",
+                        items.len(),
+                        limits.max_list_len
+                    )));
+                }
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    // A bad element invalidates the whole list (§14); the
+                    // path names the element so the data can be fixed.
+                    match convert(item, elem, &format!("{path}[{i}]"), limits) {
+                        Ok(v) => out.push(v),
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(Value::List(out.into()))
+            }
+            _ => mismatch("a list"),
+        },
+        TypeKind::Map => match json {
+            Json::Object(_) => untyped(json, path, limits, 0),
+            _ => mismatch("a map"),
+        },
+        TypeKind::Record(fields) => match json {
+            Json::Object(map) => {
+                let mut out = Vec::with_capacity(fields.len());
+                for (name, fty) in fields.iter() {
+                    let v = map.get(name).unwrap_or(&Json::Null);
+                    let child = convert(v, fty, &format!("{path}.{name}"), limits)?;
+                    out.push((Arc::from(name.as_str()), child));
+                }
+                Ok(Value::Map(Arc::new(out)))
+            }
+            _ => mismatch("an object"),
+        },
+    }
+}
+
+fn string(s: &str, path: &str, limits: &Limits) -> Bound {
+    if s.len() > limits.max_string_bytes {
+        return Err(Arc::from(format!(
+            "profile field `{path}` is a string of {} bytes, more than the limit of {}",
+            s.len(),
+            limits.max_string_bytes
+        )));
+    }
+    Ok(Value::str(s))
+}
+
+/// JSON with no schema type: structural conversion, within the limits.
+pub fn untyped(json: &Json, path: &str, limits: &Limits, depth: usize) -> Bound {
+    if depth > limits.max_nesting_depth {
+        return Err(Arc::from(format!(
+            "profile field `{path}` nests deeper than the limit of {}",
+            limits.max_nesting_depth
+        )));
+    }
+    Ok(match json {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => match number_from_json(n) {
+            Value::Null => {
+                return Err(Arc::from(format!(
+                    "profile field `{path}` is a number out of range"
+                )))
+            }
+            v => v,
+        },
+        Json::String(s) => string(s, path, limits)?,
+        Json::Array(items) => {
+            if items.len() > limits.max_list_len {
+                return Err(Arc::from(format!(
+                    "profile field `{path}` has {} elements, more than the limit of {}",
+                    items.len(),
+                    limits.max_list_len
+                )));
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.push(untyped(item, path, limits, depth + 1)?);
+            }
+            Value::List(out.into())
+        }
+        Json::Object(map) => {
+            let mut out = Vec::with_capacity(map.len());
+            for (k, v) in map {
+                out.push((Arc::from(k.as_str()), untyped(v, path, limits, depth + 1)?));
+            }
+            Value::Map(Arc::new(out))
+        }
+    })
+}
+
+/// The type name of a bound value (re-exported for error messages).
+pub fn value_type(v: &Value) -> &'static str {
+    type_name(v)
+}

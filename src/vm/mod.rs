@@ -1,0 +1,773 @@
+//! Stage 4: the virtual machine.
+//!
+//! Evaluation has two phases: [`bind`] puts the profile's values into the
+//! program's slots, then [`Machine::evaluate`] runs the bytecode of every
+//! rule in source order, memoising each rule's value so a rule read five
+//! times is computed once. Run-time errors never escape a rule: they are
+//! recorded with the rule, the location and a message (§9), and the rule's
+//! result falls back to `false` / skipped branch / `null`.
+
+pub mod bind;
+pub mod ops;
+
+use crate::bucket;
+use crate::check::ir::{AggKind, RuleKind};
+use crate::compile::opcode::{BinOp, Op, WindowKind};
+use crate::compile::{ChunkId, RuleCode};
+use crate::program::Program;
+use crate::span::Span;
+use crate::syntax::ast::HitPolicy;
+use crate::value::{type_name, Value};
+use bind::Bound;
+use std::sync::Arc;
+
+/// Where a run-time error arose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// In a rule (index into the program's rules).
+    Rule(u32),
+    /// In a trigger.
+    Trigger(u32),
+}
+
+/// A run-time error, before it is rendered for people.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawError {
+    /// The rule or trigger it arose in.
+    pub origin: Origin,
+    /// Where in the source.
+    pub span: Span,
+    /// What went wrong (never quotes profile data).
+    pub message: Arc<str>,
+    /// The profile field path involved, for data errors.
+    pub path: Option<Arc<str>>,
+}
+
+/// Why a chunk stopped.
+#[derive(Debug)]
+pub(crate) enum Fault {
+    /// A new error, to be reported by the rule that catches it.
+    Error { span: Span, message: Arc<str>, path: Option<Arc<str>> },
+    /// A failure already reported where it arose (reading a failed rule).
+    Reported,
+    /// The step budget ran out.
+    Budget,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RuleState {
+    Pending,
+    Running,
+    Done,
+    Failed,
+    /// Failed because the step budget ran out (reported per top-level rule).
+    OutOfSteps,
+}
+
+/// One running aggregate.
+#[derive(Debug)]
+struct IterFrame {
+    kind: AggKind,
+    list: Option<Arc<[Value]>>,
+    next: usize,
+    done: bool,
+    current: Value,
+    count: i64,
+    acc: Value,
+    float_sum: f64,
+    items: Vec<Value>,
+}
+
+/// An action emitted by a trigger.
+#[derive(Clone, Debug)]
+pub struct Action {
+    /// Index of the trigger.
+    pub trigger: u32,
+    /// The action's name.
+    pub action: Arc<str>,
+    /// Its payload (a map).
+    pub payload: Value,
+}
+
+/// The per-thread state of evaluations, reused across profiles so that
+/// steady-state evaluation allocates nothing for scalar results.
+#[derive(Debug, Default)]
+pub struct Machine {
+    stack: Vec<Value>,
+    iters: Vec<IterFrame>,
+    /// Bound slots.
+    pub(crate) slots: Vec<Bound>,
+    /// The whole profile, when the program reads `profile`.
+    pub(crate) profile: Value,
+    /// The incoming event, if any.
+    pub(crate) event: Option<Bound>,
+    state: Vec<RuleState>,
+    /// Each rule's value (valid once evaluated).
+    pub values: Vec<Value>,
+    /// Errors of this evaluation.
+    pub errors: Vec<RawError>,
+    /// Actions of this evaluation.
+    pub actions: Vec<Action>,
+    /// Steps used so far.
+    pub steps: u64,
+    budget: u64,
+    now: i64,
+    /// Variants forced by a test (`given variant`), by rule index.
+    pub(crate) forced: Vec<(u32, Arc<str>)>,
+    args: Vec<Value>,
+}
+
+impl Machine {
+    /// Prepares for a new evaluation (slots must be bound separately).
+    pub(crate) fn reset(&mut self, rules: usize, now: i64, budget: u64) {
+        self.stack.clear();
+        self.iters.clear();
+        self.state.clear();
+        self.state.resize(rules, RuleState::Pending);
+        self.values.clear();
+        self.values.resize(rules, Value::Null);
+        self.errors.clear();
+        self.actions.clear();
+        self.steps = 0;
+        self.budget = budget;
+        self.now = now;
+    }
+
+    /// Runs every output rule in source order, then the triggers listening
+    /// to the incoming event.
+    pub(crate) fn evaluate(&mut self, program: &Program) {
+        for (id, rule) in program.checked.rules.iter().enumerate() {
+            if rule.kind != RuleKind::Let {
+                let _ = self.rule(program, id as u32);
+            }
+        }
+        if let Some(Ok(event)) = &self.event {
+            let Some(Value::Str(name)) = event.get("name").cloned() else {
+                return;
+            };
+            for (i, trigger) in program.bytecode.triggers.iter().enumerate() {
+                if *trigger.on == *name {
+                    self.trigger(program, i as u32);
+                }
+            }
+        }
+    }
+
+    fn trigger(&mut self, program: &Program, index: u32) {
+        let code = &program.bytecode.triggers[index as usize];
+        let origin = Origin::Trigger(index);
+        if let Some(c) = code.condition {
+            match self.run(program, c).and_then(|v| self.truthy(&v, program, c)) {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(f) => {
+                    self.report(program, origin, f);
+                    return;
+                }
+            }
+        }
+        let mark = self.actions.len();
+        for (name, payload) in &code.actions {
+            let value = match payload {
+                Some(chunk) => match self.run(program, *chunk) {
+                    Ok(v) => v,
+                    Err(f) => {
+                        // A trigger that cannot build its payloads emits nothing.
+                        self.actions.truncate(mark);
+                        self.report(program, origin, f);
+                        return;
+                    }
+                },
+                None => Value::Map(Arc::new(Vec::new())),
+            };
+            self.actions.push(Action {
+                trigger: index,
+                action: name.clone(),
+                payload: value,
+            });
+        }
+    }
+
+    fn truthy(&self, v: &Value, program: &Program, chunk: ChunkId) -> Result<bool, Fault> {
+        ops::condition(v).map_err(|m| Fault::Error {
+            span: program.bytecode.chunks[chunk as usize]
+                .spans
+                .first()
+                .copied()
+                .unwrap_or_default(),
+            message: Arc::from(m),
+            path: None,
+        })
+    }
+
+    fn report(&mut self, program: &Program, origin: Origin, fault: Fault) {
+        match fault {
+            Fault::Error {
+                span,
+                message,
+                path,
+            } => self.errors.push(RawError {
+                origin,
+                span,
+                message,
+                path,
+            }),
+            Fault::Reported => {}
+            Fault::Budget => {
+                let span = match origin {
+                    Origin::Rule(r) => program.checked.rules[r as usize].name_span,
+                    Origin::Trigger(t) => program.checked.triggers[t as usize].span,
+                };
+                self.errors.push(RawError {
+                    origin,
+                    span,
+                    message: Arc::from("step budget exhausted"),
+                    path: None,
+                });
+            }
+        }
+    }
+
+    /// Evaluates a rule once; later reads return the memoised value.
+    fn rule(&mut self, program: &Program, id: u32) -> Result<(), Fault> {
+        match self.state[id as usize] {
+            RuleState::Done => return Ok(()),
+            RuleState::Failed => return Err(Fault::Reported),
+            RuleState::OutOfSteps => return Err(Fault::Budget),
+            RuleState::Running => {
+                // The checker rejects cycles; this guards the invariant.
+                return Err(Fault::Reported);
+            }
+            RuleState::Pending => {}
+        }
+        let kind = program.checked.rules[id as usize].kind;
+        if self.steps > self.budget {
+            self.state[id as usize] = RuleState::OutOfSteps;
+            if kind != RuleKind::Let {
+                self.report(program, Origin::Rule(id), Fault::Budget);
+            }
+            return Err(Fault::Budget);
+        }
+        self.state[id as usize] = RuleState::Running;
+        let result = self.rule_body(program, id);
+        match result {
+            Ok(v) => {
+                self.values[id as usize] = v;
+                self.state[id as usize] = RuleState::Done;
+                Ok(())
+            }
+            Err(Fault::Budget) => {
+                self.values[id as usize] = fallback(kind);
+                self.state[id as usize] = RuleState::OutOfSteps;
+                if kind != RuleKind::Let {
+                    self.report(program, Origin::Rule(id), Fault::Budget);
+                }
+                Err(Fault::Budget)
+            }
+            Err(f) => {
+                self.values[id as usize] = fallback(kind);
+                self.state[id as usize] = RuleState::Failed;
+                self.report(program, Origin::Rule(id), f);
+                Err(Fault::Reported)
+            }
+        }
+    }
+
+    fn rule_body(&mut self, program: &Program, id: u32) -> Result<Value, Fault> {
+        match &program.bytecode.rules[id as usize] {
+            RuleCode::Expr(chunk) => {
+                let v = self.run(program, *chunk)?;
+                if program.checked.rules[id as usize].kind == RuleKind::Segment {
+                    Ok(Value::Bool(self.truthy(&v, program, *chunk)?))
+                } else {
+                    Ok(v)
+                }
+            }
+            RuleCode::Decision { policy, branches } => {
+                let mut collected = Vec::new();
+                let mut any_matched = false;
+                for (cond, value) in branches {
+                    if let Some(c) = cond {
+                        match self.run(program, *c).and_then(|v| self.truthy(&v, program, *c)) {
+                            Ok(true) => {}
+                            Ok(false) => continue,
+                            Err(Fault::Budget) => return Err(Fault::Budget),
+                            Err(f) => {
+                                // §9: an error in a condition skips the branch.
+                                self.report(program, Origin::Rule(id), f);
+                                continue;
+                            }
+                        }
+                    } else if *policy == HitPolicy::Collect && any_matched {
+                        // A collect decision's `else` applies only when no
+                        // `when` matched.
+                        continue;
+                    }
+                    let v = self.run(program, *value)?;
+                    match policy {
+                        HitPolicy::First => return Ok(v),
+                        HitPolicy::Collect => {
+                            any_matched = true;
+                            collected.push(v);
+                        }
+                    }
+                }
+                Ok(match policy {
+                    HitPolicy::First => Value::Null,
+                    HitPolicy::Collect => Value::List(collected.into()),
+                })
+            }
+            RuleCode::Experiment(e) => {
+                if let Some((_, v)) = self.forced.iter().find(|(r, _)| *r == id) {
+                    return Ok(Value::Str(v.clone()));
+                }
+                let unit = self.run(program, e.unit)?;
+                let unit_text: Arc<str> = match &unit {
+                    Value::Str(s) if !s.is_empty() => s.clone(),
+                    Value::Int(i) => Arc::from(i.to_string()),
+                    Value::Null | Value::Str(_) => return Ok(Value::Null),
+                    other => {
+                        return Err(Fault::Error {
+                            span: program.bytecode.chunks[e.unit as usize]
+                                .spans
+                                .first()
+                                .copied()
+                                .unwrap_or_default(),
+                            message: Arc::from(format!(
+                                "an experiment unit must be a string or an int, but this is a {}",
+                                type_name(other)
+                            )),
+                            path: None,
+                        })
+                    }
+                };
+                if let Some((_, idx)) = e.force.iter().find(|(u, _)| **u == *unit_text) {
+                    return Ok(Value::Str(e.variants[*idx].clone()));
+                }
+                if let Some(c) = e.eligible {
+                    let v = self.run(program, c)?;
+                    if !self.truthy(&v, program, c)? {
+                        return Ok(Value::Null);
+                    }
+                }
+                let n = bucket::hash(&e.salt, &unit_text, 2).unwrap_or(-1.0);
+                Ok(match bucket::choose_variation(n, &e.ranges) {
+                    Some(i) => Value::Str(e.variants[i].clone()),
+                    None => Value::Null,
+                })
+            }
+        }
+    }
+
+    /// Runs a chunk to its value; on a fault, the stacks are restored.
+    pub(crate) fn run(&mut self, program: &Program, chunk: ChunkId) -> Result<Value, Fault> {
+        let base = self.stack.len();
+        let iter_base = self.iters.len();
+        let r = self.exec(program, chunk);
+        self.stack.truncate(base);
+        self.iters.truncate(iter_base);
+        r
+    }
+
+    fn pop(&mut self) -> Value {
+        self.stack.pop().unwrap_or_default()
+    }
+
+    fn exec(&mut self, program: &Program, chunk_id: ChunkId) -> Result<Value, Fault> {
+        let chunk = &program.bytecode.chunks[chunk_id as usize];
+        let code = &chunk.code;
+        let consts = &program.bytecode.consts;
+        let mut pc = 0usize;
+        let error = |pc: usize, message: String, path: Option<Arc<str>>| Fault::Error {
+            span: chunk.spans[pc],
+            message: Arc::from(message),
+            path,
+        };
+        while pc < code.len() {
+            self.steps += u64::from(chunk.costs[pc]);
+            if self.steps > self.budget {
+                return Err(Fault::Budget);
+            }
+            let op = code[pc];
+            pc += 1;
+            match op {
+                Op::Const(i) => self.stack.push(consts[i as usize].clone()),
+                Op::Slot(i) => {
+                    let v = self.slot(program, i).map_err(|f| with_span(f, chunk.spans[pc - 1]))?;
+                    self.stack.push(v);
+                }
+                Op::Profile => self.stack.push(self.profile.clone()),
+                Op::Rule(r) => {
+                    self.rule(program, r)?;
+                    self.stack.push(self.values[r as usize].clone());
+                }
+                Op::Element(depth) => {
+                    let v = self
+                        .iters
+                        .len()
+                        .checked_sub(1 + depth as usize)
+                        .map(|i| self.iters[i].current.clone())
+                        .unwrap_or_default();
+                    self.stack.push(v);
+                }
+                Op::Now => self.stack.push(Value::Time(self.now)),
+                Op::Event => match &self.event {
+                    Some(Ok(v)) => self.stack.push(v.clone()),
+                    Some(Err(m)) => return Err(error(pc - 1, m.to_string(), Some(Arc::from("event")))),
+                    None => self.stack.push(Value::Null),
+                },
+                Op::Field(k) => {
+                    let base = self.pop();
+                    let Value::Str(key) = &consts[k as usize] else {
+                        return Err(error(pc - 1, "internal: field key is not a string".into(), None));
+                    };
+                    let v = ops::field(&base, key).map_err(|m| error(pc - 1, m, None))?;
+                    self.stack.push(v);
+                }
+                Op::Index => {
+                    let idx = self.pop();
+                    let base = self.pop();
+                    let v = ops::index(&base, &idx).map_err(|m| error(pc - 1, m, None))?;
+                    self.stack.push(v);
+                }
+                Op::Neg => {
+                    let x = self.pop();
+                    let v = ops::neg(&x).map_err(|m| error(pc - 1, m, None))?;
+                    self.stack.push(v);
+                }
+                Op::Not => {
+                    let x = self.pop();
+                    let b = ops::condition(&x).map_err(|m| error(pc - 1, m, None))?;
+                    self.stack.push(Value::Bool(!b));
+                }
+                Op::ToBool => {
+                    let x = self.pop();
+                    let b = ops::condition(&x).map_err(|m| error(pc - 1, m, None))?;
+                    self.stack.push(Value::Bool(b));
+                }
+                Op::AndJump(target) | Op::OrJump(target) => {
+                    let x = self.pop();
+                    let b = ops::condition(&x).map_err(|m| error(pc - 1, m, None))?;
+                    let short = matches!(op, Op::AndJump(_)) != b;
+                    if short {
+                        self.stack.push(Value::Bool(b));
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfFalse(target) => {
+                    let x = self.pop();
+                    if !ops::condition(&x).map_err(|m| error(pc - 1, m, None))? {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotNull(target) => {
+                    if self.stack.last().is_some_and(|v| !v.is_null()) {
+                        pc = target as usize;
+                    } else {
+                        self.pop();
+                    }
+                }
+                Op::Jump(target) => pc = target as usize,
+                Op::Binary(bin) => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let v = ops::binary(bin, &a, &b).map_err(|m| error(pc - 1, m, None))?;
+                    self.stack.push(v);
+                }
+                Op::SlotCmpConst(slot, bin, c) => {
+                    let a = self.slot(program, slot).map_err(|f| with_span(f, chunk.spans[pc - 1]))?;
+                    let v = compare_fast(bin, &a, &consts[c as usize]).map_err(|m| {
+                        error(pc - 1, m, Some(Arc::from(program.checked.slots[slot as usize].dotted())))
+                    })?;
+                    self.stack.push(v);
+                }
+                Op::IsNull(negated) => {
+                    let x = self.pop();
+                    self.stack.push(Value::Bool(x.is_null() != negated));
+                }
+                Op::Between => {
+                    let hi = self.pop();
+                    let lo = self.pop();
+                    let x = self.pop();
+                    let v = ops::between(&x, &lo, &hi).map_err(|m| error(pc - 1, m, None))?;
+                    self.stack.push(v);
+                }
+                Op::Within(kind) => {
+                    let anchor = match kind {
+                        WindowKind::After | WindowKind::Before => Some(self.pop()),
+                        _ => None,
+                    };
+                    let d = self.pop();
+                    let t = self.pop();
+                    let v = ops::within(kind, &t, &d, anchor.as_ref(), self.now)
+                        .map_err(|m| error(pc - 1, m, None))?;
+                    self.stack.push(v);
+                }
+                Op::Matches(re) => {
+                    let s = self.pop();
+                    let v = match &s {
+                        Value::Null => Value::Null,
+                        Value::Str(text) => Value::Bool(program.checked.regexes[re as usize].is_match(text)),
+                        other => {
+                            return Err(error(
+                                pc - 1,
+                                format!("`matches` needs a string, but this is a {}", type_name(other)),
+                                None,
+                            ))
+                        }
+                    };
+                    self.stack.push(v);
+                }
+                Op::Interpolate(n) => {
+                    let start = self.stack.len().saturating_sub(n as usize);
+                    let v = ops::interpolate(&self.stack[start..]);
+                    self.stack.truncate(start);
+                    self.stack.push(v);
+                }
+                Op::MakeList(n) => {
+                    let start = self.stack.len().saturating_sub(n as usize);
+                    let items: Arc<[Value]> = self.stack.drain(start..).collect();
+                    self.stack.push(Value::List(items));
+                }
+                Op::MakeMap(keys) => {
+                    let keys = &program.bytecode.key_lists[keys as usize];
+                    let start = self.stack.len().saturating_sub(keys.len());
+                    let entries: Vec<(Arc<str>, Value)> =
+                        keys.iter().cloned().zip(self.stack.drain(start..)).collect();
+                    self.stack.push(Value::Map(Arc::new(entries)));
+                }
+                Op::Call(b, n) => {
+                    let start = self.stack.len().saturating_sub(n as usize);
+                    let v = ops::call(b, &self.stack[start..], self.now).map_err(|m| error(pc - 1, m, None))?;
+                    self.stack.truncate(start);
+                    self.stack.push(v);
+                }
+                Op::HostCall(h, n) => {
+                    let start = self.stack.len().saturating_sub(n as usize);
+                    let host = &program.host[h as usize];
+                    self.args.clear();
+                    self.args.extend(self.stack.drain(start..));
+                    let null_for_required = self
+                        .args
+                        .iter()
+                        .zip(host.signature.params.iter())
+                        .any(|(a, p)| a.is_null() && !p.nullable);
+                    let v = if null_for_required {
+                        Value::Null
+                    } else {
+                        (host.function)(&self.args).map_err(|m| error(pc - 1, m, None))?
+                    };
+                    self.stack.push(v);
+                }
+                Op::IterBegin(kind) => {
+                    let list = match self.pop() {
+                        Value::Null => None,
+                        Value::List(items) => Some(items),
+                        other => {
+                            return Err(error(
+                                pc - 1,
+                                format!("`{}` needs a list, but this is a {}", kind.name(), type_name(&other)),
+                                None,
+                            ))
+                        }
+                    };
+                    self.iters.push(IterFrame {
+                        kind,
+                        list,
+                        next: 0,
+                        done: false,
+                        current: Value::Null,
+                        count: 0,
+                        acc: Value::Null,
+                        float_sum: 0.0,
+                        items: Vec::new(),
+                    });
+                }
+                Op::IterNext(exit) => {
+                    let Some(frame) = self.iters.last_mut() else {
+                        pc = exit as usize;
+                        continue;
+                    };
+                    let len = frame.list.as_ref().map_or(0, |l| l.len());
+                    if frame.done || frame.next >= len {
+                        pc = exit as usize;
+                        continue;
+                    }
+                    if let Some(list) = &frame.list {
+                        frame.current = list[frame.next].clone();
+                    }
+                    frame.next += 1;
+                    // One step per element visited (§14).
+                    self.steps += 1;
+                    if self.steps > self.budget {
+                        return Err(Fault::Budget);
+                    }
+                }
+                Op::IterStep => {
+                    let takes_value = matches!(
+                        self.iters.last().map(|f| f.kind),
+                        Some(AggKind::All | AggKind::Sum | AggKind::Avg | AggKind::Min | AggKind::Max | AggKind::Distinct)
+                    );
+                    let v = if takes_value { self.pop() } else { Value::Null };
+                    if let Some(frame) = self.iters.last_mut() {
+                        step(frame, v).map_err(|m| error(pc - 1, m, None))?;
+                    }
+                }
+                Op::IterEnd => {
+                    let v = match self.iters.pop() {
+                        Some(frame) => finish(frame),
+                        None => Value::Null,
+                    };
+                    self.stack.push(v);
+                }
+            }
+        }
+        Ok(self.pop())
+    }
+
+    fn slot(&self, program: &Program, i: u32) -> Result<Value, Fault> {
+        match self.slots.get(i as usize) {
+            Some(Ok(v)) => Ok(v.clone()),
+            Some(Err(message)) => Err(Fault::Error {
+                span: Span::default(),
+                message: message.clone(),
+                path: Some(Arc::from(program.checked.slots[i as usize].dotted())),
+            }),
+            None => Ok(Value::Null),
+        }
+    }
+}
+
+fn with_span(f: Fault, span: Span) -> Fault {
+    match f {
+        Fault::Error { message, path, .. } => Fault::Error {
+            span,
+            message,
+            path,
+        },
+        other => other,
+    }
+}
+
+/// The result a rule shows when it failed (§9).
+fn fallback(kind: RuleKind) -> Value {
+    match kind {
+        RuleKind::Segment => Value::Bool(false),
+        _ => Value::Null,
+    }
+}
+
+/// `slot op const` without touching the stack; the common int/float/string
+/// cases avoid the generic path.
+fn compare_fast(op: BinOp, a: &Value, c: &Value) -> Result<Value, String> {
+    use std::cmp::Ordering::*;
+    let ord = match (a, c) {
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y),
+        (Value::Str(x), Value::Str(y)) if matches!(op, BinOp::Eq | BinOp::Ne) => {
+            let eq = x == y;
+            return Ok(Value::Bool(eq == (op == BinOp::Eq)));
+        }
+        _ => return ops::binary(op, a, c),
+    };
+    let Some(o) = ord else {
+        return ops::binary(op, a, c);
+    };
+    Ok(Value::Bool(match op {
+        BinOp::Eq => o == Equal,
+        BinOp::Ne => o != Equal,
+        BinOp::Lt => o == Less,
+        BinOp::Le => o != Greater,
+        BinOp::Gt => o == Greater,
+        BinOp::Ge => o != Less,
+        _ => return ops::binary(op, a, c),
+    }))
+}
+
+/// Folds one element (or its projected value) into an aggregate.
+fn step(frame: &mut IterFrame, v: Value) -> Result<(), String> {
+    match frame.kind {
+        AggKind::Count => frame.count += 1,
+        AggKind::Exists => {
+            frame.count = 1;
+            frame.done = true;
+        }
+        AggKind::First => {
+            frame.acc = frame.current.clone();
+            frame.done = true;
+        }
+        AggKind::Last => frame.acc = frame.current.clone(),
+        AggKind::Filter => frame.items.push(frame.current.clone()),
+        AggKind::All => {
+            if !ops::condition(&v)? {
+                frame.count = 1;
+                frame.done = true;
+            }
+        }
+        // Aggregates skip null values (§14).
+        _ if v.is_null() => {}
+        AggKind::Sum => {
+            frame.acc = if frame.acc.is_null() {
+                match v {
+                    Value::Int(_) | Value::Float(_) | Value::Duration(_) => v,
+                    other => return Err(format!("`sum` adds numbers, but an element is a {}", type_name(&other))),
+                }
+            } else {
+                ops::binary(BinOp::Add, &frame.acc, &v).map_err(|m| format!("`sum`: {m}"))?
+            };
+        }
+        AggKind::Avg => {
+            let f = match v {
+                Value::Int(i) => i as f64,
+                Value::Float(f) => f,
+                other => return Err(format!("`avg` averages numbers, but an element is a {}", type_name(&other))),
+            };
+            frame.float_sum += f;
+            frame.count += 1;
+        }
+        AggKind::Min | AggKind::Max => {
+            if frame.acc.is_null() {
+                if !matches!(
+                    v,
+                    Value::Int(_) | Value::Float(_) | Value::Str(_) | Value::Time(_) | Value::Duration(_) | Value::Version(_)
+                ) {
+                    return Err(format!("`{}` needs ordered values, but an element is a {}", frame.kind.name(), type_name(&v)));
+                }
+                frame.acc = v;
+            } else {
+                let o = ops::order(&v, &frame.acc, frame.kind.name())?;
+                let better = match (frame.kind, o) {
+                    (AggKind::Min, Some(std::cmp::Ordering::Less)) => true,
+                    (AggKind::Max, Some(std::cmp::Ordering::Greater)) => true,
+                    _ => false,
+                };
+                if better {
+                    frame.acc = v;
+                }
+            }
+        }
+        AggKind::Distinct => {
+            if !frame.items.iter().any(|x| x.equals(&v)) {
+                frame.items.push(v);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn finish(frame: IterFrame) -> Value {
+    match frame.kind {
+        AggKind::Count => Value::Int(frame.count),
+        AggKind::Exists => Value::Bool(frame.count > 0),
+        AggKind::All => Value::Bool(frame.count == 0),
+        AggKind::First | AggKind::Last | AggKind::Sum | AggKind::Min | AggKind::Max => frame.acc,
+        AggKind::Avg => {
+            if frame.count == 0 {
+                Value::Null
+            } else {
+                Value::Float(frame.float_sum / frame.count as f64)
+            }
+        }
+        AggKind::Filter | AggKind::Distinct => Value::List(frame.items.into()),
+    }
+}
