@@ -56,6 +56,22 @@ pub fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// The type's name with its article ("an int", "a string"), for messages.
+pub fn article(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a bool",
+        Value::Int(_) => "an int",
+        Value::Float(_) => "a float",
+        Value::Str(_) => "a string",
+        Value::Time(_) => "a time",
+        Value::Duration(_) => "a duration",
+        Value::Version(_) => "a version",
+        Value::List(_) => "a list",
+        Value::Map(_) => "a map",
+    }
+}
+
 impl Value {
     /// A string value.
     pub fn str(s: &str) -> Value {

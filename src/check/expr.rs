@@ -73,6 +73,8 @@ fn builtin_by_name(name: &str) -> Option<Builtin> {
         "floor" => Builtin::Floor,
         "ceil" => Builtin::Ceil,
         "semver" => Builtin::Semver,
+        "min" => Builtin::Min2,
+        "max" => Builtin::Max2,
         "int" => Builtin::ToInt,
         "float" => Builtin::ToFloat,
         "string" => Builtin::ToString,
@@ -854,7 +856,7 @@ impl Checker<'_> {
                     _ => "invalid pattern".to_string(),
                 };
                 self.error(Diagnostic::error(
-                    "invalid regular expression",
+                    "invalid regex pattern",
                     span,
                     msg,
                 ).with_note("patterns use the syntax of Rust's `regex` crate; only `\\\"` is an escape of the string itself"));

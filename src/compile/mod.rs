@@ -34,6 +34,9 @@ pub struct Chunk {
     pub costs: Vec<u32>,
     /// The source span of each instruction, for run-time errors.
     pub spans: Vec<Span>,
+    /// The profile slot an instruction's operand was read from, if any
+    /// (`u32::MAX` for none), so a run-time error can name the field path.
+    pub subjects: Vec<u32>,
 }
 
 /// How a rule is evaluated.
@@ -195,7 +198,22 @@ impl Compiler {
         self.chunk.code.push(op);
         self.chunk.costs.push(cost);
         self.chunk.spans.push(span);
+        self.chunk.subjects.push(u32::MAX);
         self.chunk.code.len() - 1
+    }
+
+    /// Pushes an operation on the values of `ir`'s children, remembering
+    /// which profile field it reads for error messages.
+    fn push_op(&mut self, op: Op, ir: &Ir) -> usize {
+        let at = self.push(op, 1, ir.span);
+        let mut subject = u32::MAX;
+        ir.for_each_child(|c| {
+            if let (u32::MAX, IrKind::Slot(s)) = (subject, &c.kind) {
+                subject = *s;
+            }
+        });
+        self.chunk.subjects[at] = subject;
+        at
     }
 
     fn here(&self) -> u32 {
@@ -267,12 +285,12 @@ impl Compiler {
             IrKind::Field(base, name) => {
                 self.emit(base)?;
                 let k = self.constant(Value::Str(name.clone()));
-                self.push(Op::Field(k), 1, span);
+                self.push_op(Op::Field(k), ir);
             }
             IrKind::Index(base, index) => {
                 self.emit(base)?;
                 self.emit(index)?;
-                self.push(Op::Index, 1, span);
+                self.push_op(Op::Index, ir);
             }
             IrKind::Unary(op, x) => {
                 self.emit(x)?;
@@ -280,7 +298,7 @@ impl Compiler {
                     UnaryOp::Neg => Op::Neg,
                     UnaryOp::Not => Op::Not,
                 };
-                self.push(op, 1, span);
+                self.push_op(op, ir);
             }
             IrKind::Binary(BinaryOp::And, a, b) | IrKind::Binary(BinaryOp::Or, a, b) => {
                 let is_and = matches!(ir.kind, IrKind::Binary(BinaryOp::And, ..));
@@ -310,7 +328,7 @@ impl Compiler {
                 }
                 self.emit(a)?;
                 self.emit(b)?;
-                self.push(Op::Binary(bin), 1, span);
+                self.push_op(Op::Binary(bin), ir);
             }
             IrKind::IsNull(x, negated) => {
                 self.emit(x)?;
@@ -320,7 +338,7 @@ impl Compiler {
                 self.emit(x)?;
                 self.emit(lo)?;
                 self.emit(hi)?;
-                self.push(Op::Between, 1, span);
+                self.push_op(Op::Between, ir);
             }
             IrKind::Within {
                 operand,
@@ -341,11 +359,11 @@ impl Compiler {
                         WindowKind::Before
                     }
                 };
-                self.push(Op::Within(kind), 1, span);
+                self.push_op(Op::Within(kind), ir);
             }
             IrKind::Matches(s, re) => {
                 self.emit(s)?;
-                self.push(Op::Matches(*re), 1, span);
+                self.push_op(Op::Matches(*re), ir);
             }
             IrKind::If(c, a, b) => {
                 self.emit(c)?;
@@ -384,13 +402,13 @@ impl Compiler {
                 for a in args {
                     self.emit(a)?;
                 }
-                self.push(Op::Call(*b, args.len() as u8), 1, span);
+                self.push_op(Op::Call(*b, args.len() as u8), ir);
             }
             IrKind::HostCall(h, args) => {
                 for a in args {
                     self.emit(a)?;
                 }
-                self.push(Op::HostCall(*h, args.len() as u8), 1, span);
+                self.push_op(Op::HostCall(*h, args.len() as u8), ir);
             }
             IrKind::Aggregate {
                 kind,
@@ -399,7 +417,7 @@ impl Compiler {
                 projection,
             } => {
                 self.emit(list)?;
-                self.push(Op::IterBegin(*kind), 1, span);
+                self.push_op(Op::IterBegin(*kind), ir);
                 let next = self.push(Op::IterNext(0), 0, span);
                 if let Some(f) = filter {
                     self.emit(f)?;

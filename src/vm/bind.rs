@@ -38,9 +38,9 @@ fn bind_slot(profile: &serde_json::Map<String, Json>, slot: &SlotInfo, limits: &
             (_, None | Some(Json::Null)) => None,
             (_, Some(other)) => {
                 return Err(Arc::from(format!(
-                    "cannot read field `{seg}` of `{}`, which is a {} in the profile",
+                    "type error: cannot read field `{seg}` of `{}`, which is {} in the profile",
                     slot.path[..i].join("."),
-                    json_type_name(other)
+                    json_article(other)
                 )))
             }
         };
@@ -52,6 +52,19 @@ fn bind_slot(profile: &serde_json::Map<String, Json>, slot: &SlotInfo, limits: &
     let path = slot.dotted();
     let json = current.unwrap_or(&Json::Null);
     convert(json, &slot.ty, &path, limits)
+}
+
+/// The type name of a JSON value with its article ("an int").
+pub fn json_article(j: &Json) -> &'static str {
+    match json_type_name(j) {
+        "int" => "an int",
+        "null" => "null",
+        "bool" => "a bool",
+        "float" => "a float",
+        "string" => "a string",
+        "list" => "a list",
+        _ => "a map",
+    }
 }
 
 /// The type name of a JSON value as the language calls it.
@@ -77,8 +90,8 @@ pub fn json_type_name(j: &Json) -> &'static str {
 pub fn convert(json: &Json, ty: &Type, path: &str, limits: &Limits) -> Bound {
     let mismatch = |want: &str| -> Bound {
         Err(Arc::from(format!(
-            "profile field `{path}` should be {want}, but it is a {}",
-            json_type_name(json)
+            "type error: profile field `{path}` should be {want}, but it is {}",
+            json_article(json)
         )))
     };
     if json.is_null() {

@@ -17,7 +17,7 @@ use crate::compile::{ChunkId, RuleCode};
 use crate::program::Program;
 use crate::span::Span;
 use crate::syntax::ast::HitPolicy;
-use crate::value::{type_name, Value};
+use crate::value::{article, Value};
 use bind::Bound;
 use std::sync::Arc;
 
@@ -334,8 +334,8 @@ impl Machine {
                                 .copied()
                                 .unwrap_or_default(),
                             message: Arc::from(format!(
-                                "an experiment unit must be a string or an int, but this is a {}",
-                                type_name(other)
+                                "type error: an experiment unit must be a string or an int, but this is {}",
+                                article(other)
                             )),
                             path: None,
                         })
@@ -378,10 +378,22 @@ impl Machine {
         let code = &chunk.code;
         let consts = &program.bytecode.consts;
         let mut pc = 0usize;
-        let error = |pc: usize, message: String, path: Option<Arc<str>>| Fault::Error {
-            span: chunk.spans[pc],
-            message: Arc::from(message),
-            path,
+        let error = |pc: usize, message: String, path: Option<Arc<str>>| {
+            // Name the profile field the failing operation read (§3: errors
+            // name the field path and the type, never the value).
+            let subject = chunk.subjects[pc];
+            let (message, path) = match (path, program.checked.slots.get(subject as usize)) {
+                (None, Some(slot)) => {
+                    let p = slot.dotted();
+                    (format!("`{p}`: {message}"), Some(Arc::from(p)))
+                }
+                (path, _) => (message, path),
+            };
+            Fault::Error {
+                span: chunk.spans[pc],
+                message: Arc::from(message),
+                path,
+            }
         };
         while pc < code.len() {
             self.steps += u64::from(chunk.costs[pc]);
@@ -511,7 +523,7 @@ impl Machine {
                         other => {
                             return Err(error(
                                 pc - 1,
-                                format!("`matches` needs a string, but this is a {}", type_name(other)),
+                                format!("type error: `matches` needs a string, but this is {}", article(other)),
                                 None,
                             ))
                         }
@@ -566,7 +578,7 @@ impl Machine {
                         other => {
                             return Err(error(
                                 pc - 1,
-                                format!("`{}` needs a list, but this is a {}", kind.name(), type_name(&other)),
+                                format!("type error: `{}` needs a list, but this is {}", kind.name(), article(&other)),
                                 None,
                             ))
                         }
@@ -710,7 +722,7 @@ fn step(frame: &mut IterFrame, v: Value) -> Result<(), String> {
             frame.acc = if frame.acc.is_null() {
                 match v {
                     Value::Int(_) | Value::Float(_) | Value::Duration(_) => v,
-                    other => return Err(format!("`sum` adds numbers, but an element is a {}", type_name(&other))),
+                    other => return Err(format!("type error: `sum` adds numbers, but an element is {}", article(&other))),
                 }
             } else {
                 ops::binary(BinOp::Add, &frame.acc, &v).map_err(|m| format!("`sum`: {m}"))?
@@ -720,7 +732,7 @@ fn step(frame: &mut IterFrame, v: Value) -> Result<(), String> {
             let f = match v {
                 Value::Int(i) => i as f64,
                 Value::Float(f) => f,
-                other => return Err(format!("`avg` averages numbers, but an element is a {}", type_name(&other))),
+                other => return Err(format!("type error: `avg` averages numbers, but an element is {}", article(&other))),
             };
             frame.float_sum += f;
             frame.count += 1;
@@ -731,7 +743,7 @@ fn step(frame: &mut IterFrame, v: Value) -> Result<(), String> {
                     v,
                     Value::Int(_) | Value::Float(_) | Value::Str(_) | Value::Time(_) | Value::Duration(_) | Value::Version(_)
                 ) {
-                    return Err(format!("`{}` needs ordered values, but an element is a {}", frame.kind.name(), type_name(&v)));
+                    return Err(format!("type error: `{}` needs ordered values, but an element is {}", frame.kind.name(), article(&v)));
                 }
                 frame.acc = v;
             } else {

@@ -7,7 +7,7 @@
 use crate::check::ir::Builtin;
 use crate::compile::opcode::{BinOp, WindowKind};
 use crate::time;
-use crate::value::{type_name, Value};
+use crate::value::{article, Value};
 use std::cmp::Ordering;
 use std::sync::Arc;
 
@@ -25,8 +25,8 @@ pub fn condition(v: &Value) -> Result<bool, String> {
         Value::Bool(b) => Ok(*b),
         Value::Null => Ok(false),
         other => Err(format!(
-            "a condition must be a bool, but this is a {}",
-            type_name(other)
+            "type error: a condition must be a bool, but this is {}",
+            article(other)
         )),
     }
 }
@@ -54,7 +54,7 @@ pub fn neg(v: &Value) -> OpResult {
             .checked_neg()
             .map(Value::Duration)
             .ok_or_else(|| overflow("-")),
-        other => Err(format!("cannot negate a {}", type_name(other))),
+        other => Err(format!("type error: cannot negate {}", article(other))),
     }
 }
 
@@ -67,8 +67,8 @@ pub fn as_time(v: &Value) -> Result<Option<i64>, String> {
         Value::Int(ms) => Ok(Some(*ms)),
         Value::Str(s) => time::parse_time(s)
             .map(Some)
-            .map_err(|_| "expected a time, but this string is not an RFC 3339 time".into()),
-        other => Err(format!("expected a time, but this is a {}", type_name(other))),
+            .map_err(|_| "type error: expected a time, but this string is not an RFC 3339 time".into()),
+        other => Err(format!("type error: expected a time, but this is {}", article(other))),
     }
 }
 
@@ -81,10 +81,10 @@ pub fn as_duration(v: &Value) -> Result<Option<i64>, String> {
         Value::Int(ms) => Ok(Some(*ms)),
         Value::Str(s) => time::parse_duration(s)
             .map(Some)
-            .map_err(|_| "expected a duration, but this string is not a duration literal".into()),
+            .map_err(|_| "type error: expected a duration, but this string is not a duration literal".into()),
         other => Err(format!(
-            "expected a duration, but this is a {}",
-            type_name(other)
+            "type error: expected a duration, but this is {}",
+            article(other)
         )),
     }
 }
@@ -120,13 +120,13 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> OpResult {
                 Value::Str(t) => Ok(Value::Bool(s.contains(&**t))),
                 Value::Null => Ok(Value::Null),
                 other => Err(format!(
-                    "`contains` on a string needs a string, but this is a {}",
-                    type_name(other)
+                    "type error: `contains` on a string needs a string, but this is {}",
+                    article(other)
                 )),
             },
             other => Err(format!(
-                "`contains` needs a string or a list, but this is a {}",
-                type_name(other)
+                "type error: `contains` needs a string or a list, but this is {}",
+                article(other)
             )),
         },
         BinOp::StartsWith | BinOp::EndsWith => match (a, b) {
@@ -137,10 +137,10 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> OpResult {
                 s.ends_with(&**t)
             })),
             (x, y) => Err(format!(
-                "`{}` needs two strings, but these are a {} and a {}",
+                "type error: `{}` needs two strings, but these are {} and {}",
                 op.symbol(),
-                type_name(x),
-                type_name(y)
+                article(x),
+                article(y)
             )),
         },
         BinOp::HasAny | BinOp::HasAll => {
@@ -161,8 +161,8 @@ fn list_or_empty<'a>(v: &'a Value, op: &str) -> Result<&'a [Value], String> {
         Value::Null => Ok(&[]),
         Value::List(items) => Ok(items),
         other => Err(format!(
-            "`{op}` needs lists, but this is a {}",
-            type_name(other)
+            "type error: `{op}` needs lists, but this is {}",
+            article(other)
         )),
     }
 }
@@ -172,8 +172,8 @@ fn membership(x: &Value, list: &Value, op: &str) -> OpResult {
         Value::Null => Ok(Value::Bool(false)),
         Value::List(items) => Ok(Value::Bool(items.iter().any(|i| loose_equals(x, i)))),
         other => Err(format!(
-            "`{op}` needs a list, but this is a {}",
-            type_name(other)
+            "type error: `{op}` needs a list, but this is {}",
+            article(other)
         )),
     }
 }
@@ -200,9 +200,9 @@ pub fn order(a: &Value, b: &Value, op: &str) -> Result<Option<Ordering>, String>
         (Value::Time(t), x) if is_loose_time(x) => Ok(as_time(x)?.map(|u| t.cmp(&u))),
         (x, Value::Time(t)) if is_loose_time(x) => Ok(as_time(x)?.map(|u| u.cmp(t))),
         _ => Err(format!(
-            "cannot compare a {} with a {} using `{op}`",
-            type_name(a),
-            type_name(b)
+            "type error: cannot compare {} with {} using `{op}`",
+            article(a),
+            article(b)
         )),
     }
 }
@@ -273,7 +273,7 @@ fn arithmetic(op: BinOp, a: &Value, b: &Value) -> OpResult {
                     finite(*x as f64 / *y as f64)
                 }
             }
-            _ => Err(format!("cannot apply `{sym}` to two durations")),
+            _ => Err(format!("type error: cannot apply `{sym}` to two durations")),
         },
         (Duration(d), Int(_) | Float(_)) if matches!(op, BinOp::Mul | BinOp::Div) => {
             scale_duration(op, *d, b)
@@ -288,15 +288,15 @@ fn arithmetic(op: BinOp, a: &Value, b: &Value) -> OpResult {
             match time::parse_time(s) {
                 Ok(t) => time_shift(op, t, y),
                 Err(_) => Err(format!(
-                    "expected a time before `{sym}`, but this string is not an RFC 3339 time"
+                    "type error: expected a time before `{sym}`, but this string is not an RFC 3339 time"
                 )),
             }
         }
         (Int(t), Duration(_)) if matches!(op, BinOp::Add | BinOp::Sub) => time_shift(op, *t, b),
         (x, y) => Err(format!(
-            "cannot apply `{sym}` to a {} and a {}",
-            type_name(x),
-            type_name(y)
+            "type error: cannot apply `{sym}` to {} and {}",
+            article(x),
+            article(y)
         )),
     }
 }
@@ -410,14 +410,14 @@ pub fn index(base: &Value, idx: &Value) -> OpResult {
         }
         (Value::Map(_), Value::Str(k)) => Ok(base.get(k).cloned().unwrap_or(Value::Null)),
         (Value::List(_), other) => Err(format!(
-            "a list index must be an int, but this is a {}",
-            type_name(other)
+            "type error: a list index must be an int, but this is {}",
+            article(other)
         )),
         (Value::Map(_), other) => Err(format!(
-            "a map key must be a string, but this is a {}",
-            type_name(other)
+            "type error: a map key must be a string, but this is {}",
+            article(other)
         )),
-        (other, _) => Err(format!("a {} cannot be indexed", type_name(other))),
+        (other, _) => Err(format!("type error: {} cannot be indexed", article(other))),
     }
 }
 
@@ -427,8 +427,8 @@ pub fn field(base: &Value, key: &str) -> OpResult {
         Value::Map(_) => Ok(base.get(key).cloned().unwrap_or(Value::Null)),
         Value::Null => Ok(Value::Null),
         other => Err(format!(
-            "cannot read field `{key}` of a {}",
-            type_name(other)
+            "type error: cannot read field `{key}` of {}",
+            article(other)
         )),
     }
 }
@@ -463,8 +463,8 @@ fn text_arg<'a>(name: &str, v: &'a Value) -> Result<Option<&'a str>, String> {
         Value::Null => Ok(None),
         Value::Str(s) => Ok(Some(s)),
         other => Err(format!(
-            "`{name}` expects a string, but this is a {}",
-            type_name(other)
+            "type error: `{name}` expects a string, but this is {}",
+            article(other)
         )),
     }
 }
@@ -517,7 +517,7 @@ fn is_json_number(s: &str) -> bool {
 fn parse_number(s: &str) -> Result<Value, String> {
     let t = s.trim();
     if !is_json_number(t) {
-        return Err("this string is not a number".into());
+        return Err("type error: this string is not a number".into());
     }
     if let Ok(i) = t.parse::<i64>() {
         return Ok(Value::Int(i));
@@ -575,8 +575,8 @@ pub fn call(b: Builtin, args: &[Value], now: i64) -> OpResult {
             Value::Str(s) => Ok(Value::Int(s.chars().count() as i64)),
             Value::List(items) => Ok(Value::Int(items.len() as i64)),
             other => Err(format!(
-                "`len` expects a string or a list, but this is a {}",
-                type_name(other)
+                "type error: `len` expects a string or a list, but this is {}",
+                article(other)
             )),
         },
         Builtin::Abs => match x {
@@ -586,7 +586,7 @@ pub fn call(b: Builtin, args: &[Value], now: i64) -> OpResult {
                 .checked_abs()
                 .map(Value::Duration)
                 .ok_or_else(|| overflow("abs")),
-            other => Err(format!("`abs` expects a number, but this is a {}", type_name(other))),
+            other => Err(format!("type error: `abs` expects a number, but this is {}", article(other))),
         },
         Builtin::Round | Builtin::Floor | Builtin::Ceil => match x {
             Value::Int(i) => Ok(Value::Int(*i)),
@@ -597,8 +597,8 @@ pub fn call(b: Builtin, args: &[Value], now: i64) -> OpResult {
                 _ => f.ceil(),
             }),
             other => Err(format!(
-                "`{name}` expects a number, but this is a {}",
-                type_name(other)
+                "type error: `{name}` expects a number, but this is {}",
+                article(other)
             )),
         },
         Builtin::Min2 | Builtin::Max2 => {
@@ -619,18 +619,18 @@ pub fn call(b: Builtin, args: &[Value], now: i64) -> OpResult {
             };
             crate::semver::parse(s)
                 .map(|v| Value::Version(Arc::new(v)))
-                .map_err(|_| "this string is not a semantic version".into())
+                .map_err(|_| "type error: this string is not a semantic version".into())
         }
         Builtin::ToInt => match x {
             Value::Int(i) => Ok(Value::Int(*i)),
             Value::Float(f) if f.fract() == 0.0 => float_to_int(*f),
-            Value::Float(_) => Err("cannot convert a float with a fraction to an int".into()),
+            Value::Float(_) => Err("type error: cannot convert a float with a fraction to an int".into()),
             Value::Str(s) => match parse_number(s)? {
                 Value::Int(i) => Ok(Value::Int(i)),
                 Value::Float(f) if f.fract() == 0.0 => float_to_int(f),
-                _ => Err("this string is not a whole number".into()),
+                _ => Err("type error: this string is not a whole number".into()),
             },
-            other => Err(format!("cannot convert a {} to an int", type_name(other))),
+            other => Err(format!("type error: cannot convert {} to an int", article(other))),
         },
         Builtin::ToFloat => match x {
             Value::Int(i) => Ok(Value::Float(*i as f64)),
@@ -639,7 +639,7 @@ pub fn call(b: Builtin, args: &[Value], now: i64) -> OpResult {
                 Value::Int(i) => Ok(Value::Float(i as f64)),
                 f => Ok(f),
             },
-            other => Err(format!("cannot convert a {} to a float", type_name(other))),
+            other => Err(format!("type error: cannot convert {} to a float", article(other))),
         },
         Builtin::ToString => {
             let mut out = String::new();
@@ -651,16 +651,16 @@ pub fn call(b: Builtin, args: &[Value], now: i64) -> OpResult {
             Value::Int(ms) => Ok(Value::Time(*ms)),
             Value::Str(s) => time::parse_time(s)
                 .map(Value::Time)
-                .map_err(|_| "this string is not an RFC 3339 time".into()),
-            other => Err(format!("cannot convert a {} to a time", type_name(other))),
+                .map_err(|_| "type error: this string is not an RFC 3339 time".into()),
+            other => Err(format!("type error: cannot convert {} to a time", article(other))),
         },
         Builtin::ToDuration => match x {
             Value::Duration(d) => Ok(Value::Duration(*d)),
             Value::Int(ms) => Ok(Value::Duration(*ms)),
             Value::Str(s) => time::parse_duration(s)
                 .map(Value::Duration)
-                .map_err(|_| "this string is not a duration literal".into()),
-            other => Err(format!("cannot convert a {} to a duration", type_name(other))),
+                .map_err(|_| "type error: this string is not a duration literal".into()),
+            other => Err(format!("type error: cannot convert {} to a duration", article(other))),
         },
         Builtin::Days | Builtin::Hours | Builtin::Minutes => {
             let Some(d) = as_duration(x)? else {
@@ -706,8 +706,8 @@ pub fn call(b: Builtin, args: &[Value], now: i64) -> OpResult {
                 Some(Value::Str(z)) => Some(&**z),
                 Some(other) => {
                     return Err(format!(
-                        "a time zone must be a string, but this is a {}",
-                        type_name(other)
+                        "type error: a time zone must be a string, but this is {}",
+                        article(other)
                     ))
                 }
             };

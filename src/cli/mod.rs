@@ -1,0 +1,210 @@
+//! Command-line parsing and the commands of §12. Each command loads the
+//! program through the library and prints what the library returns.
+
+mod eval;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use onramp::compile::RuleCode;
+use onramp::{diagnostic, Diagnostic, Engine, Program};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Onramp: segments, decisions, experiments and triggers for onboarding.
+#[derive(Parser, Debug)]
+#[command(name = "onramp", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Parse and check a program; print every error and warning.
+    Check {
+        /// A `.ramp` file or a directory of them.
+        path: PathBuf,
+        /// Output format of the diagnostics.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Evaluate profiles against a program and print the results as JSON.
+    Eval(eval::EvalArgs),
+    /// Print the bytecode of a program, or of one rule.
+    Disasm {
+        /// A `.ramp` file or a directory of them.
+        path: PathBuf,
+        /// Only this rule.
+        name: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+/// Why a command failed.
+pub enum Failure {
+    /// Bad usage (exit 2).
+    Usage(String),
+    /// The rules or data are at fault (exit 1); the message may be empty
+    /// when diagnostics were already printed.
+    Data(String),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    match cli.command {
+        Command::Check { path, format } => check(&path, format),
+        Command::Eval(args) => eval::run(args),
+        Command::Disasm { path, name } => disasm(&path, name.as_deref()),
+    }
+}
+
+/// Renders diagnostics to stderr (colour only on a terminal).
+pub fn print_diagnostics(diags: &[Diagnostic], sources: &onramp::SourceMap) {
+    if diags.is_empty() {
+        return;
+    }
+    let color = std::io::stderr().is_terminal();
+    eprint!("{}", diagnostic::render(diags, sources, color));
+}
+
+/// Loads a program, printing its diagnostics on failure.
+pub fn load(path: &PathBuf) -> Result<Program, Failure> {
+    match Engine::new().load(path) {
+        Ok(p) => Ok(p),
+        Err(e) => {
+            print_diagnostics(&e.diagnostics, &e.sources);
+            Err(Failure::Data(summary_line(&e.diagnostics)))
+        }
+    }
+}
+
+fn summary_line(diags: &[Diagnostic]) -> String {
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
+}
+
+fn check(path: &PathBuf, format: Format) -> Result<ExitCode, Failure> {
+    let engine = Engine::new();
+    let (diags, sources, files) = match onramp::collect_files(path) {
+        Err(msg) => (vec![Diagnostic::bare_error(msg)], onramp::SourceMap::new(), 0),
+        Ok(_) => match engine.load(path) {
+            Ok(p) => (p.warnings().to_vec(), p.sources().clone(), p.sources().files().count()),
+            Err(e) => {
+                let n = e.sources.files().count();
+                (e.diagnostics, e.sources, n)
+            }
+        },
+    };
+    let has_errors = diags.iter().any(Diagnostic::is_error);
+    match format {
+        Format::Json => {
+            for d in &diags {
+                println!("{}", d.to_json(&sources));
+            }
+        }
+        Format::Human => {
+            print_diagnostics(&diags, &sources);
+            let verdict = if has_errors { "failed" } else { "ok" };
+            eprintln!(
+                "{verdict}: {} file{} checked, {}",
+                files,
+                if files == 1 { "" } else { "s" },
+                summary_line(&diags)
+            );
+        }
+    }
+    Ok(if has_errors {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn disasm(path: &PathBuf, name: Option<&str>) -> Result<ExitCode, Failure> {
+    let program = load(path)?;
+    let checked = program.checked();
+    let bc = program.bytecode();
+    let slot_names: Vec<String> = checked.slots.iter().map(|s| s.dotted()).collect();
+    let rule_names: Vec<String> = checked.rules.iter().map(|r| r.name.clone()).collect();
+    if let Some(n) = name {
+        let known = checked.rules.iter().any(|r| r.name == n) || checked.triggers.iter().any(|t| t.name == n);
+        if !known {
+            let mut msg = format!("no rule named `{n}` in this program");
+            if let Some(s) = onramp::check::suggest::closest(n, rule_names.iter().map(|s| s.as_str())) {
+                msg.push_str(&format!(" (did you mean `{s}`?)"));
+            }
+            return Err(Failure::Data(msg));
+        }
+    }
+    let listing = |chunk: u32| onramp::compile::disassemble(bc, chunk, program.sources(), &slot_names, &rule_names);
+    let mut out = String::new();
+    for (i, rule) in checked.rules.iter().enumerate() {
+        if name.is_some_and(|n| n != rule.name) {
+            continue;
+        }
+        out.push_str(&format!("== {} {} ==\n", rule.kind.keyword(), rule.name));
+        match &bc.rules[i] {
+            RuleCode::Expr(c) => out.push_str(&listing(*c)),
+            RuleCode::Decision { branches, .. } => {
+                for (j, (cond, value)) in branches.iter().enumerate() {
+                    match cond {
+                        Some(c) => {
+                            out.push_str(&format!("-- branch {} condition\n", j + 1));
+                            out.push_str(&listing(*c));
+                        }
+                        None => out.push_str(&format!("-- branch {} (else)\n", j + 1)),
+                    }
+                    out.push_str(&format!("-- branch {} value\n", j + 1));
+                    out.push_str(&listing(*value));
+                }
+            }
+            RuleCode::Experiment(e) => {
+                out.push_str("-- unit\n");
+                out.push_str(&listing(e.unit));
+                if let Some(c) = e.eligible {
+                    out.push_str("-- eligible\n");
+                    out.push_str(&listing(c));
+                }
+                let ranges: Vec<String> = e
+                    .variants
+                    .iter()
+                    .zip(e.ranges.iter())
+                    .map(|(v, (a, b))| format!("{v} [{a}, {b})"))
+                    .collect();
+                out.push_str(&format!("-- buckets (salt {:?}): {}\n", e.salt, ranges.join(", ")));
+            }
+        }
+        out.push('\n');
+    }
+    for (i, t) in checked.triggers.iter().enumerate() {
+        if name.is_some_and(|n| n != t.name) {
+            continue;
+        }
+        let code = &bc.triggers[i];
+        out.push_str(&format!("== trigger {} on {:?} ==\n", t.name, t.on));
+        if let Some(c) = code.condition {
+            out.push_str("-- when\n");
+            out.push_str(&listing(c));
+        }
+        for (action, payload) in &code.actions {
+            out.push_str(&format!("-- emit {action:?}\n"));
+            if let Some(p) = payload {
+                out.push_str(&listing(*p));
+            }
+        }
+        out.push('\n');
+    }
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
