@@ -243,9 +243,9 @@ impl Compiler {
 
     fn emit(&mut self, ir: &Ir) -> Result<(), Diagnostic> {
         match fold(ir) {
-            Ok(Some(v)) => {
+            Ok(Some((v, steps))) => {
                 let c = self.constant(v);
-                self.push(Op::Const(c), ir.node_count(), ir.span);
+                self.push(Op::Const(c), steps, ir.span);
                 return Ok(());
             }
             Ok(None) => {}
@@ -319,10 +319,11 @@ impl Compiler {
             IrKind::Binary(op, a, b) => {
                 let bin = bin_op(*op);
                 // Superinstruction: `slot op constant`.
-                if let (IrKind::Slot(s), Ok(Some(v))) = (&a.kind, fold(b)) {
+                if let (IrKind::Slot(s), Ok(Some((v, steps)))) = (&a.kind, fold(b)) {
                     if is_comparison(bin) {
                         let c = self.constant(v);
-                        self.push(Op::SlotCmpConst(*s, bin, c), 1 + 1 + b.node_count(), span);
+                        let at = self.push(Op::SlotCmpConst(*s, bin, c), 1 + steps + 1, span);
+                        self.chunk.subjects[at] = *s;
                         return Ok(());
                     }
                 }
@@ -482,17 +483,24 @@ pub fn bin_op(op: BinaryOp) -> BinOp {
     }
 }
 
-/// The value of an expression made of constants only; `Ok(None)` when it
-/// reads anything that varies per profile or per evaluation.
-fn fold(ir: &Ir) -> Result<Option<Value>, String> {
+/// The value of an expression made of constants only, with the number of
+/// steps evaluating it would have counted (short-circuited parts do not
+/// count); `Ok(None)` when it reads anything that varies per profile.
+fn fold(ir: &Ir) -> Result<Option<(Value, u32)>, String> {
+    let mut steps = 1u32;
     macro_rules! val {
         ($e:expr) => {
             match fold($e)? {
-                Some(v) => v,
+                Some((v, n)) => {
+                    steps += n;
+                    v
+                }
                 None => return Ok(None),
             }
         };
     }
+    // Short-circuiting forms: an error in a part that might not run is not
+    // an error of the whole, so such parts fold only when clean.
     macro_rules! lazy {
         ($e:expr) => {
             match fold($e) {
@@ -505,22 +513,23 @@ fn fold(ir: &Ir) -> Result<Option<Value>, String> {
         IrKind::Const(v) => v.clone(),
         IrKind::Unary(UnaryOp::Neg, x) => ops::neg(&val!(x))?,
         IrKind::Unary(UnaryOp::Not, x) => Value::Bool(!ops::condition(&val!(x))?),
-        // Short-circuiting forms: an error in a part that would not run is
-        // not an error of the whole, so such parts only fold when clean.
-        IrKind::Binary(BinaryOp::And, a, b) => {
+        IrKind::Binary(op @ (BinaryOp::And | BinaryOp::Or), a, b) => {
             let a = ops::condition(&val!(a))?;
-            let b = ops::condition(&lazy!(b))?;
-            Value::Bool(a && b)
-        }
-        IrKind::Binary(BinaryOp::Or, a, b) => {
-            let a = ops::condition(&val!(a))?;
-            let b = ops::condition(&lazy!(b))?;
-            Value::Bool(a || b)
+            let (b, nb) = lazy!(b);
+            let b = ops::condition(&b)?;
+            let decided = if *op == BinaryOp::And { !a } else { a };
+            if decided {
+                Value::Bool(a)
+            } else {
+                steps += nb;
+                Value::Bool(b)
+            }
         }
         IrKind::Binary(BinaryOp::Coalesce, a, b) => {
             let a = val!(a);
-            let b = lazy!(b);
+            let (b, nb) = lazy!(b);
             if a.is_null() {
+                steps += nb;
                 b
             } else {
                 a
@@ -555,10 +564,13 @@ fn fold(ir: &Ir) -> Result<Option<Value>, String> {
         }
         IrKind::If(c, a, b) => {
             let c = ops::condition(&val!(c))?;
-            let (a, b) = (lazy!(a), lazy!(b));
+            let (a, na) = lazy!(a);
+            let (b, nb) = lazy!(b);
             if c {
+                steps += na;
                 a
             } else {
+                steps += nb;
                 b
             }
         }
@@ -575,5 +587,5 @@ fn fold(ir: &Ir) -> Result<Option<Value>, String> {
         }
         _ => return Ok(None),
     };
-    Ok(Some(v))
+    Ok(Some((v, steps)))
 }

@@ -531,13 +531,16 @@ fn expected_phrase(rule: Rule) -> Option<(u8, &'static str)> {
         field_name | element_field => (0, "a field name"),
         plain_string | string => (0, "a string"),
         pattern => (0, "a pattern string (`matches` takes a literal)"),
-        number | time | kw_true | kw_false | kw_it | kw_profile | paren | list | map | call
+        number | time | kw_true | kw_false | kw_it | kw_profile | paren | list | call
         | if_head | op_not | op_neg | expr | full_expr | additive => (0, "an expression"),
         op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_not_in | op_in
         | op_starts_with | op_ends_with | op_contains | op_has_any | op_has_all | op_coalesce
         | op_add | op_sub | op_mul | op_div | op_rem | field_access | index_access | is_null
         | between_op | within_op | matches_op | kw_where | kw_as | binder => (3, "an operator"),
         map_entry => (0, "a key"),
+        map => (0, "`{`"),
+        module => (4, "a new item"),
+        expression_input => (0, "an expression"),
         variant => (0, "a variant (`name: weight`)"),
         force_entry => (0, "a forced unit (`\"unit\": variant`)"),
         with_entry | with_path => (0, "a field path"),
@@ -589,15 +592,42 @@ fn found_at(text: &str, pos: usize) -> (String, std::ops::Range<usize>, Option<&
     (shown, pos..pos + len, None)
 }
 
-/// The last word before `pos`, skipping whitespace and comments (roughly:
-/// comments are not tracked backwards, which only matters for messages).
+/// The last word before `pos` that is not inside a comment or a string,
+/// with its offset. A forward scan, since `#` may stand inside strings.
 fn word_before(text: &str, pos: usize) -> Option<(&str, usize)> {
-    let before = text[..pos].trim_end();
-    let end = before.len();
-    let start = before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .map_or(0, |i| i + 1);
-    (start < end).then(|| (&before[start..end], start))
+    let b = text.as_bytes();
+    let mut last = None;
+    let mut i = 0;
+    while i < pos {
+        match b[i] {
+            b'#' => {
+                while i < pos && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < pos && b[i] != b'"' && b[i] != b'\n' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+                last = None;
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' => {
+                let start = i;
+                while i < pos && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                last = Some(start..i);
+            }
+            c if c.is_ascii_whitespace() => i += 1,
+            _ => {
+                last = None;
+                i += 1;
+            }
+        }
+    }
+    last.map(|r| (&text[r.clone()], r.start))
 }
 
 fn join_or(items: &[&str]) -> String {
@@ -639,9 +669,10 @@ fn translate_error(
     if phrases.len() > 1 {
         phrases.retain(|p| p.1 != "end of file");
     }
-    // "a name" is one kind of expression.
+    // Names, strings, maps, `now`… are kinds of expression.
     if phrases.iter().any(|p| p.1 == "an expression") {
-        phrases.retain(|p| p.1 != "a name" && p.1 != "a field name");
+        let kinds = ["a name", "a field name", "a string", "`{`", "`event`", "`now`", "`null`"];
+        phrases.retain(|p| !kinds.contains(&p.1));
     }
     let has = |s: &str| phrases.iter().any(|p| p.1 == s);
     let list: Vec<&str> = phrases.iter().map(|p| p.1).collect();
@@ -691,6 +722,9 @@ fn translate_error(
     );
     if text[pos..].starts_with('=') && !text[pos..].starts_with("==") && has("an operator") {
         d = d.with_help("use `==` to compare values");
+    }
+    if pos > 0 && text[..pos].ends_with('%') && word.is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit())) {
+        d = d.with_help("a number directly followed by `%` is a percentage; write `7 % 2` for the remainder");
     }
     if list.is_empty() {
         d = Diagnostic::error(format!("unexpected {found}"), span, "not expected here");

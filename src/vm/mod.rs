@@ -488,9 +488,7 @@ impl Machine {
                 }
                 Op::SlotCmpConst(slot, bin, c) => {
                     let a = self.slot(program, slot).map_err(|f| with_span(f, chunk.spans[pc - 1]))?;
-                    let v = compare_fast(bin, &a, &consts[c as usize]).map_err(|m| {
-                        error(pc - 1, m, Some(Arc::from(program.checked.slots[slot as usize].dotted())))
-                    })?;
+                    let v = compare_fast(bin, &a, &consts[c as usize]).map_err(|m| error(pc - 1, m, None))?;
                     self.stack.push(v);
                 }
                 Op::IsNull(negated) => {
