@@ -107,9 +107,9 @@ impl Checker<'_> {
         if !matches!(ir.ty.kind, TypeKind::Bool | TypeKind::Any | TypeKind::Null) {
             self.error(
                 Diagnostic::error(
-                    format!("a condition must be a bool, but this is a {}", ir.ty),
+                    format!("a condition must be a bool, but this is {}", ir.ty.a()),
                     ir.span,
-                    format!("this is a {}", ir.ty),
+                    format!("this is {}", ir.ty.a()),
                 )
                 .with_help("compare it with something, e.g. `x > 0` or `x is not null`"),
             );
@@ -244,15 +244,15 @@ impl Checker<'_> {
                     (TypeKind::List(_), _) | (TypeKind::Map | TypeKind::Record(_), _) => {
                         let want = if matches!(base.ty.kind, TypeKind::List(_)) { "an int" } else { "a string" };
                         self.error(Diagnostic::error(
-                            format!("this index must be {want}, but it is a {}", index.ty),
+                            format!("this index must be {want}, but it is {}", index.ty.a()),
                             index.span,
-                            format!("a {}", index.ty),
+                            index.ty.a(),
                         ));
                         Type::ANY
                     }
                     _ => {
                         self.error(Diagnostic::error(
-                            format!("a {} cannot be indexed", base.ty),
+                            format!("{} cannot be indexed", base.ty.a()),
                             base.span,
                             "only lists and maps take `[...]`",
                         ));
@@ -284,9 +284,9 @@ impl Checker<'_> {
                 let ok = matches!(inner.ty.kind, TypeKind::Int | TypeKind::Float | TypeKind::Duration | TypeKind::Any | TypeKind::Null);
                 if !ok {
                     self.error(Diagnostic::error(
-                        format!("cannot negate a {}", inner.ty),
+                        format!("cannot negate {}", inner.ty.a()),
                         inner.span,
-                        format!("a {}", inner.ty),
+                        inner.ty.a(),
                     ));
                 }
                 let ty = if ok { inner.ty.clone() } else { Type::ANY };
@@ -359,7 +359,7 @@ impl Checker<'_> {
                             format!("the branches of this `if` have different types: {} and {}", a.ty, b.ty),
                             span,
                             "both branches must give the same type",
-                        ).with_label(a.span, format!("a {}", a.ty)).with_label(b.span, format!("a {}", b.ty)));
+                        ).with_label(a.span, a.ty.a()).with_label(b.span, b.ty.a()));
                         Type::ANY
                     }
                 };
@@ -385,9 +385,9 @@ impl Checker<'_> {
     fn expect_kind(&mut self, ir: &Ir, want: TypeKind, words: &str) {
         if ir.ty.kind != want && !matches!(ir.ty.kind, TypeKind::Any | TypeKind::Null) {
             self.error(Diagnostic::error(
-                format!("expected {words}, but this is a {}", ir.ty),
+                format!("expected {words}, but this is {}", ir.ty.a()),
                 ir.span,
-                format!("a {}", ir.ty),
+                ir.ty.a(),
             ));
         }
     }
@@ -395,9 +395,9 @@ impl Checker<'_> {
     fn expect_string(&mut self, ir: &Ir) {
         if !ir.ty.is_string() && !matches!(ir.ty.kind, TypeKind::Any | TypeKind::Null) {
             self.error(Diagnostic::error(
-                format!("expected a string, but this is a {}", ir.ty),
+                format!("expected a string, but this is {}", ir.ty.a()),
                 ir.span,
-                format!("a {}", ir.ty),
+                ir.ty.a(),
             ));
         }
     }
@@ -419,7 +419,7 @@ impl Checker<'_> {
                         self.warn(Diagnostic::warning(
                             "this value may be null, which makes the whole string null",
                             ir.span,
-                            format!("a {}", ir.ty),
+                            ir.ty.a(),
                         ).with_help("give a fallback with `??`, e.g. `{x ?? \"there\"}`, or guard the branch with `x is not null`"));
                     }
                     nullable |= ir.ty.nullable;
@@ -507,7 +507,7 @@ impl Checker<'_> {
                 Lookup::NotAnObject { valid_prefix, ty } => {
                     let (_, bad_span) = &path[valid_prefix];
                     self.error(Diagnostic::error(
-                        format!("`{}` is a {ty}, which has no fields", names[..valid_prefix].join(".")),
+                        format!("`{}` is {}, which has no fields", names[..valid_prefix].join("."), ty.a()),
                         *bad_span,
                         "no such field",
                     ));
@@ -554,7 +554,7 @@ impl Checker<'_> {
             Some(t) => t,
             None => {
                 let mut d = Diagnostic::error(
-                    format!("a {} has no field `{}`", base.ty, field.name),
+                    format!("{} has no field `{}`", base.ty.a(), field.name),
                     field.span,
                     "no such field",
                 );
@@ -591,16 +591,16 @@ impl Checker<'_> {
         if let (Some(x), Some(y)) = (fa, fb) {
             if x != y || !a.ty.is_ordered() {
                 self.error(Diagnostic::error(
-                    format!("cannot order a {} against a {}", a.ty, b.ty),
+                    format!("cannot order {} against {}", a.ty.a(), b.ty.a()),
                     span,
                     "these are not comparable",
-                ).with_label(a.span, format!("a {}", a.ty)).with_label(b.span, format!("a {}", b.ty)));
+                ).with_label(a.span, a.ty.a()).with_label(b.span, b.ty.a()));
             }
         } else if let Some(x) = fa.or(fb) {
             let t = if fa.is_some() { &a.ty } else { &b.ty };
             if !t.is_ordered() {
                 self.error(Diagnostic::error(
-                    format!("a {t} has no order"),
+                    format!("{} has no order", t.a()),
                     span,
                     format!("only numbers, strings, times, durations and versions are ordered, not {x}s"),
                 ));
@@ -633,7 +633,7 @@ impl Checker<'_> {
                             format!("`??` needs a fallback of the same type: {} and {}", a.ty, b.ty),
                             span,
                             "types differ",
-                        ).with_label(a.span, format!("a {}", a.ty)).with_label(b.span, format!("a {}", b.ty)));
+                        ).with_label(a.span, a.ty.a()).with_label(b.span, b.ty.a()));
                         Type::ANY
                     }
                 };
@@ -686,9 +686,9 @@ impl Checker<'_> {
                 for x in [&a, &b] {
                     if !matches!(x.ty.kind, TypeKind::List(_) | TypeKind::Any | TypeKind::Null) {
                         self.error(Diagnostic::error(
-                            format!("`{}` takes lists on both sides, but this is a {}", op.symbol(), x.ty),
+                            format!("`{}` takes lists on both sides, but this is {}", op.symbol(), x.ty.a()),
                             x.span,
-                            format!("a {}", x.ty),
+                            x.ty.a(),
                         ));
                     }
                 }
@@ -698,8 +698,8 @@ impl Checker<'_> {
                 Ok(t) => t.nullable_if(nullable),
                 Err(msg) => {
                     let mut d = Diagnostic::error(msg, span, format!("`{}` does not apply here", op.symbol()))
-                        .with_label(a.span, format!("a {}", a.ty))
-                        .with_label(b.span, format!("a {}", b.ty));
+                        .with_label(a.span, a.ty.a())
+                        .with_label(b.span, b.ty.a());
                     if op == BinaryOp::Add && (a.ty.is_string() || b.ty.is_string()) {
                         d = d.with_help("`+` does not join strings; use interpolation: \"{a}{b}\"");
                     }
@@ -715,10 +715,10 @@ impl Checker<'_> {
         if let (Some(x), Some(y)) = (a.ty.family(), b.ty.family()) {
             if x != y {
                 self.error(Diagnostic::error(
-                    format!("comparing a {} with a {} is always false", a.ty, b.ty),
+                    format!("comparing {} with {} is always false", a.ty.a(), b.ty.a()),
                     span,
                     "different types never compare equal",
-                ).with_label(a.span, format!("a {}", a.ty)).with_label(b.span, format!("a {}", b.ty)));
+                ).with_label(a.span, a.ty.a()).with_label(b.span, b.ty.a()));
                 return;
             }
         }
@@ -772,10 +772,10 @@ impl Checker<'_> {
                 if let (Some(a), Some(b)) = (x.ty.family(), elem.family()) {
                     if a != b {
                         self.error(Diagnostic::error(
-                            format!("a {} is never in a list<{}>", x.ty, elem),
+                            format!("{} is never in a list<{}>", x.ty.a(), elem),
                             span,
                             "element types differ",
-                        ).with_label(x.span, format!("a {}", x.ty)).with_label(list.span, format!("a list<{elem}>")));
+                        ).with_label(x.span, x.ty.a()).with_label(list.span, format!("a list<{elem}>")));
                         return;
                     }
                 }
@@ -788,9 +788,9 @@ impl Checker<'_> {
             TypeKind::Any | TypeKind::Null => {}
             _ => {
                 self.error(Diagnostic::error(
-                    format!("`in` needs a list on its right, but this is a {}", list.ty),
+                    format!("`in` needs a list on its right, but this is {}", list.ty.a()),
                     list.span,
-                    format!("a {}", list.ty),
+                    list.ty.a(),
                 ));
             }
         }
@@ -887,7 +887,7 @@ impl Checker<'_> {
                 );
                 if !matches!(events.ty.kind, TypeKind::List(_) | TypeKind::Any) {
                     self.error(Diagnostic::error(
-                        format!("an event name here means `events where .name == \"{name}\"`, but `events` is a {}", events.ty),
+                        format!("an event name here means `events where .name == \"{name}\"`, but `events` is {}", events.ty.a()),
                         e.span,
                         "needs `events: list<{ name: string, ... }>`",
                     ));
@@ -898,9 +898,9 @@ impl Checker<'_> {
         let ir = self.expr(e, ctx);
         if !matches!(ir.ty.kind, TypeKind::List(_) | TypeKind::Any | TypeKind::Null) {
             self.error(Diagnostic::error(
-                format!("expected a list, but this is a {}", ir.ty),
+                format!("expected a list, but this is {}", ir.ty.a()),
                 ir.span,
-                format!("a {}", ir.ty),
+                ir.ty.a(),
             ));
         }
         (ir, None)
@@ -946,9 +946,9 @@ impl Checker<'_> {
             for (ir, p) in irs.iter().zip(params.iter()) {
                 if ir.ty.join(p).is_none() || (ir.ty.family().is_some() && p.family().is_some() && ir.ty.family() != p.family()) {
                     self.error(Diagnostic::error(
-                        format!("`{name}` expects a {p} here, but this is a {}", ir.ty),
+                        format!("`{name}` expects a {p} here, but this is {}", ir.ty.a()),
                         ir.span,
-                        format!("a {}", ir.ty),
+                        ir.ty.a(),
                     ));
                 }
             }
@@ -994,9 +994,9 @@ impl Checker<'_> {
     fn arg_is(&mut self, name: &str, ir: &Ir, ok: bool, want: &str) {
         if !ok && !matches!(ir.ty.kind, TypeKind::Any | TypeKind::Null) {
             self.error(Diagnostic::error(
-                format!("`{name}` expects {want}, but this is a {}", ir.ty),
+                format!("`{name}` expects {want}, but this is {}", ir.ty.a()),
                 ir.span,
-                format!("a {}", ir.ty),
+                ir.ty.a(),
             ));
         }
     }
@@ -1242,7 +1242,7 @@ pub fn arithmetic_type(op: BinaryOp, a: &Type, b: &Type) -> Result<Type, String>
             let known = if any(a) { b } else { a };
             let fits = matches!(known.kind, Int | Float | Time | Duration);
             if !fits {
-                return Err(format!("`{}` does not apply to a {}", op.symbol(), known));
+                return Err(format!("`{}` does not apply to {}", op.symbol(), known.a()));
             }
             Type::ANY
         }
@@ -1256,7 +1256,7 @@ pub fn arithmetic_type(op: BinaryOp, a: &Type, b: &Type) -> Result<Type, String>
         (BinaryOp::Mul, Duration, Int | Float) | (BinaryOp::Mul, Int | Float, Duration) => Type::DURATION,
         (BinaryOp::Div, Duration, Int | Float) => Type::DURATION,
         (BinaryOp::Div, Duration, Duration) => Type::FLOAT,
-        _ => return Err(format!("cannot apply `{}` to a {} and a {}", op.symbol(), a, b)),
+        _ => return Err(format!("cannot apply `{}` to {} and {}", op.symbol(), a.a(), b.a())),
     };
     Ok(t)
 }

@@ -508,9 +508,9 @@ impl<'a> Checker<'a> {
                     None => {
                         self.error(
                             Diagnostic::error(
-                                format!("all branches of a decision must give one type, but this one is a {}", value.ty),
+                                format!("all branches of a decision must give one type, but this one is {}", value.ty.a()),
                                 value.span,
-                                format!("a {}", value.ty),
+                                value.ty.a(),
                             )
                             .with_note(format!("the branches above give {t}")),
                         );
@@ -592,9 +592,9 @@ impl<'a> Checker<'a> {
                     let ir = self.expr(e, &mut ctx);
                     if !matches!(ir.ty.kind, TypeKind::Str | TypeKind::Enum(_) | TypeKind::Int | TypeKind::Any | TypeKind::Null) {
                         self.error(Diagnostic::error(
-                            format!("the unit must be a string or an int, but this is a {}", ir.ty),
+                            format!("the unit must be a string or an int, but this is {}", ir.ty.a()),
                             ir.span,
-                            format!("a {}", ir.ty),
+                            ir.ty.a(),
                         ));
                     }
                     unit = Some(ir);
@@ -614,6 +614,8 @@ impl<'a> Checker<'a> {
                                 name.span,
                                 "duplicate variant",
                             ));
+                            // The sum is meaningless with a duplicate; one error is enough.
+                            total = None;
                             continue;
                         }
                         let Some((f, dec)) = self.share(w, "weight") else {
@@ -762,7 +764,7 @@ impl<'a> Checker<'a> {
                     let ir = self.expr(p, &mut ctx);
                     if !matches!(ir.ty.kind, TypeKind::Record(_) | TypeKind::Map | TypeKind::Any) {
                         self.error(Diagnostic::error(
-                            format!("an action's payload must be a map, but this is a {}", ir.ty),
+                            format!("an action's payload must be a map, but this is {}", ir.ty.a()),
                             ir.span,
                             "not a map",
                         ));

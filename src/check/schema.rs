@@ -128,7 +128,7 @@ impl Schema {
                             )
                         } else {
                             Diagnostic::error(
-                                format!("schema path `{}` is declared under `{prefix}`, which is a {prev_ty}", dotted(path)),
+                                format!("schema path `{}` is declared under `{prefix}`, which is {}", dotted(path), prev_ty.a()),
                                 span,
                                 format!("`{prefix}` has no fields of its own"),
                             )
@@ -139,7 +139,7 @@ impl Schema {
                     Node::Object(children) => {
                         if last {
                             diags.push(Diagnostic::error(
-                                format!("schema path `{}` is declared both as an object and as a {ty}", dotted(path)),
+                                format!("schema path `{}` is declared both as an object and as {}", dotted(path), ty.a()),
                                 span,
                                 "fields below it are declared elsewhere",
                             ));

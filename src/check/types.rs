@@ -191,6 +191,22 @@ impl Type {
     }
 }
 
+impl Type {
+    /// The type with its indefinite article, for messages ("an int").
+    pub fn a(&self) -> String {
+        let text = self.to_string();
+        let article = match text.chars().next() {
+            Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+            Some('"') => "one of",
+            _ => "a",
+        };
+        if matches!(self.kind, TypeKind::Null) {
+            return text;
+        }
+        format!("{article} {text}")
+    }
+}
+
 impl fmt::Display for Type {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
