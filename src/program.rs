@@ -13,7 +13,7 @@ use crate::span::SourceMap;
 use crate::syntax;
 use crate::value::Value;
 use crate::vm::bind::{self, Bound};
-use crate::vm::{Machine, Origin};
+use crate::vm::{Action, Machine, Origin, RawError};
 use serde_json::{json, Map as JsonMap, Value as Json};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -422,8 +422,8 @@ impl Context {
 /// slots and runs the bytecode, reusing its buffers across profiles.
 #[derive(Debug)]
 pub struct Evaluator<'p> {
-    program: &'p Program,
-    machine: Machine,
+    pub(crate) program: &'p Program,
+    pub(crate) machine: Machine,
 }
 
 impl<'p> Evaluator<'p> {
@@ -490,6 +490,19 @@ impl<'p> Evaluator<'p> {
         self.machine.errors.len()
     }
 
+    /// The run-time errors of the last evaluation as (rule or trigger name,
+    /// message) pairs, without building a whole [`EvalResult`].
+    pub fn errors(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let checked = &self.program.checked;
+        self.machine.errors.iter().map(move |e| {
+            let rule = match e.origin {
+                Origin::Rule(r) => checked.rules.get(r as usize).map(|r| r.name.as_str()),
+                Origin::Trigger(t) => checked.triggers.get(t as usize).map(|t| t.name.as_str()),
+            };
+            (rule.unwrap_or("?"), e.message.as_ref())
+        })
+    }
+
     /// Steps the last evaluation used.
     pub fn steps_used(&self) -> u64 {
         self.machine.steps
@@ -497,26 +510,23 @@ impl<'p> Evaluator<'p> {
 
     /// The last evaluation as an [`EvalResult`].
     pub fn result(&self) -> EvalResult {
-        let program = self.program;
         let m = &self.machine;
+        EvalResult::from_raw(self.program, &m.values, &m.actions, &m.errors)
+    }
+}
+
+impl EvalResult {
+    /// Renders an evaluation's raw output (every rule's value, the actions,
+    /// the errors) as a result. Shared by the VM and the reference
+    /// evaluator, so that the two can only differ in what they compute,
+    /// never in how it is written.
+    pub(crate) fn from_raw(program: &Program, values: &[Value], actions: &[Action], errors: &[RawError]) -> EvalResult {
         let names = &program.names;
-        let segments = names
-            .segments
-            .iter()
-            .map(|(_, r)| m.values[*r as usize].is_true())
-            .collect();
-        let decisions = names
-            .decisions
-            .iter()
-            .map(|(_, r)| m.values[*r as usize].to_json())
-            .collect();
-        let experiments = names
-            .experiments
-            .iter()
-            .map(|(_, r)| m.values[*r as usize].to_json())
-            .collect();
-        let actions = m
-            .actions
+        let value = |r: u32| values.get(r as usize).cloned().unwrap_or_default();
+        let segments = names.segments.iter().map(|(_, r)| value(*r).is_true()).collect();
+        let decisions = names.decisions.iter().map(|(_, r)| value(*r).to_json()).collect();
+        let experiments = names.experiments.iter().map(|(_, r)| value(*r).to_json()).collect();
+        let actions = actions
             .iter()
             .map(|a| ActionResult {
                 trigger: program.checked.triggers[a.trigger as usize].name.clone(),
@@ -524,8 +534,7 @@ impl<'p> Evaluator<'p> {
                 payload: a.payload.to_json(),
             })
             .collect();
-        let errors = m
-            .errors
+        let errors = errors
             .iter()
             .map(|e| RuntimeError {
                 rule: match e.origin {

@@ -46,6 +46,8 @@ pub struct ExprCtx {
     pub narrowed: Vec<NarrowKey>,
     /// The current nesting depth.
     pub depth: usize,
+    /// Inside a test's `expect`: `actions` names the emitted actions.
+    pub actions: bool,
 }
 
 const AGGREGATES: [&str; 12] = [
@@ -539,6 +541,14 @@ impl Checker<'_> {
             if scope.binder.as_deref() == Some(id.name.as_str()) {
                 return Ir::new(IrKind::Element(depth as u32), scope.element.clone(), span);
             }
+        }
+        if ctx.actions && id.name == "actions" && !self.rule_index.contains_key("actions") {
+            let action = Type::of(TypeKind::Record(Arc::from(vec![
+                ("trigger".to_string(), Type::STR),
+                ("action".to_string(), Type::STR),
+                ("payload".to_string(), Type::of(TypeKind::Map)),
+            ])));
+            return Ir::new(IrKind::Actions, Type::list(action), span);
         }
         if let Some(&rule) = self.rule_index.get(id.name.as_str()) {
             let ty = self.rule_type(rule, span);

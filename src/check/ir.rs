@@ -170,6 +170,8 @@ pub enum IrKind {
     Now,
     /// The incoming event (inside triggers).
     Event,
+    /// The actions emitted so far (only in a test's `expect`).
+    Actions,
     /// A field of a computed value.
     Field(Box<Ir>, Arc<str>),
     /// `x[i]`
@@ -241,7 +243,8 @@ impl Ir {
             | IrKind::Rule(_)
             | IrKind::Element(_)
             | IrKind::Now
-            | IrKind::Event => {}
+            | IrKind::Event
+            | IrKind::Actions => {}
             IrKind::Field(a, _) | IrKind::Unary(_, a) | IrKind::IsNull(a, _) | IrKind::Matches(a, _) => f(a),
             IrKind::Index(a, b) | IrKind::Binary(_, a, b) => {
                 f(a);

@@ -10,6 +10,7 @@ mod expr;
 pub mod ir;
 pub mod schema;
 pub mod suggest;
+pub mod test_blocks;
 pub mod types;
 
 pub use expr::FUNCTION_NAMES;
@@ -82,8 +83,8 @@ pub struct CheckedProgram {
     pub regexes: Vec<regex::Regex>,
     /// The merged schema.
     pub schema: Schema,
-    /// Test blocks.
-    pub tests: Vec<TestBlock>,
+    /// Test blocks, checked.
+    pub tests: Vec<test_blocks::CheckedTest>,
     /// The type of `event` inside triggers.
     pub event_type: Type,
 }
@@ -151,7 +152,7 @@ pub(crate) struct Checker<'a> {
     pub(crate) regexes: Vec<regex::Regex>,
     pub(crate) regex_index: HashMap<String, u32>,
     triggers: Vec<CheckedTrigger>,
-    tests: Vec<TestBlock>,
+    tests: Vec<test_blocks::CheckedTest>,
     event_type: Type,
     diags: Vec<Diagnostic>,
 }
@@ -190,6 +191,10 @@ impl<'a> Checker<'a> {
         self.diags.push(d);
     }
 
+    pub(crate) fn error_count(&self) -> usize {
+        self.diags.iter().filter(|d| d.is_error()).count()
+    }
+
     /// The slot for a path, created on first use.
     pub(crate) fn slot(&mut self, path: &[&str], ty: Type) -> SlotId {
         let key: Vec<Arc<str>> = path.iter().map(|s| Arc::from(*s)).collect();
@@ -218,11 +223,15 @@ impl<'a> Checker<'a> {
                         let checked = self.check_trigger(t, item.span);
                         self.triggers.push(checked);
                     }
-                    ItemKind::Test(t) => self.tests.push(TestBlock {
-                        file: *file,
-                        def: t.clone(),
-                        span: item.span,
-                    }),
+                    ItemKind::Test(t) => {
+                        let block = TestBlock {
+                            file: *file,
+                            def: t.clone(),
+                            span: item.span,
+                        };
+                        let checked = self.check_test(&block);
+                        self.tests.push(checked);
+                    }
                     _ => {}
                 }
             }

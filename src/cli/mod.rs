@@ -2,6 +2,8 @@
 //! program through the library and prints what the library returns.
 
 mod eval;
+mod test;
+mod gen;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use onramp::compile::RuleCode;
@@ -30,6 +32,19 @@ enum Command {
     },
     /// Evaluate profiles against a program and print the results as JSON.
     Eval(eval::EvalArgs),
+    /// Write N synthetic profiles (NDJSON) matching the example schema.
+    GenProfiles(gen::GenArgs),
+    /// Run the `test` blocks of a program.
+    Test {
+        /// A `.ramp` file or a directory of them.
+        path: PathBuf,
+        /// Only tests whose description contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Report which segments and decision branches the tests exercised.
+        #[arg(long)]
+        coverage: bool,
+    },
     /// Print the bytecode of a program, or of one rule.
     Disasm {
         /// A `.ramp` file or a directory of them.
@@ -59,7 +74,13 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Check { path, format } => check(&path, format),
         Command::Eval(args) => eval::run(args),
+        Command::GenProfiles(args) => gen::run(args),
         Command::Disasm { path, name } => disasm(&path, name.as_deref()),
+        Command::Test {
+            path,
+            filter,
+            coverage,
+        } => test::run(&path, filter.as_deref(), coverage),
     }
 }
 

@@ -87,6 +87,19 @@ pub struct TriggerCode {
     pub actions: Vec<(Arc<str>, Option<ChunkId>)>,
 }
 
+/// A compiled `test` block's expressions.
+#[derive(Clone, Debug)]
+pub struct TestCode {
+    /// The profile literal, if `given { ... }`.
+    pub given: Option<ChunkId>,
+    /// `with` overrides: path and value.
+    pub overrides: Vec<(Vec<String>, ChunkId)>,
+    /// `given event { ... }`.
+    pub event: Option<ChunkId>,
+    /// Each `expect` and its labelled sub-expressions.
+    pub expects: Vec<(ChunkId, Vec<(String, ChunkId)>)>,
+}
+
 /// The whole compiled program.
 #[derive(Clone, Debug, Default)]
 pub struct Bytecode {
@@ -100,6 +113,8 @@ pub struct Bytecode {
     pub rules: Vec<RuleCode>,
     /// One entry per trigger.
     pub triggers: Vec<TriggerCode>,
+    /// One entry per test block.
+    pub tests: Vec<TestCode>,
 }
 
 /// Compiles a checked program. Fails only when folding constants finds an
@@ -151,6 +166,37 @@ pub fn compile(program: &CheckedProgram) -> Result<Bytecode, Vec<Diagnostic>> {
             on: Arc::from(t.on.as_str()),
             condition,
             actions,
+        });
+    }
+    for t in &program.tests {
+        let given = match &t.given {
+            crate::check::test_blocks::GivenProfile::Literal(ir) => Some(c.chunk(ir, &mut diags)),
+            _ => None,
+        };
+        let overrides = t
+            .overrides
+            .iter()
+            .map(|(path, ir)| (path.clone(), c.chunk(ir, &mut diags)))
+            .collect();
+        let event = t.event.as_ref().map(|ir| c.chunk(ir, &mut diags));
+        let expects = t
+            .expects
+            .iter()
+            .map(|e| {
+                let main = c.chunk(&e.ir, &mut diags);
+                let parts = e
+                    .parts
+                    .iter()
+                    .map(|(label, ir)| (label.clone(), c.chunk(ir, &mut diags)))
+                    .collect();
+                (main, parts)
+            })
+            .collect();
+        c.out.tests.push(TestCode {
+            given,
+            overrides,
+            event,
+            expects,
         });
     }
     if diags.is_empty() {
@@ -278,6 +324,9 @@ impl Compiler {
             }
             IrKind::Now => {
                 self.push(Op::Now, 1, span);
+            }
+            IrKind::Actions => {
+                self.push(Op::Actions, 1, span);
             }
             IrKind::Event => {
                 self.push(Op::Event, 1, span);
@@ -481,6 +530,12 @@ pub fn bin_op(op: BinaryOp) -> BinOp {
         BinaryOp::HasAll => BinOp::HasAll,
         BinaryOp::And | BinaryOp::Or | BinaryOp::Coalesce => BinOp::Eq,
     }
+}
+
+/// The value of an expression made of constants only (`None` when it reads
+/// anything that varies, or fails).
+pub fn constant_value(ir: &Ir) -> Option<Value> {
+    fold(ir).ok().flatten().map(|(v, _)| v)
 }
 
 /// The value of an expression made of constants only, with the number of

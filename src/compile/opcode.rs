@@ -25,6 +25,8 @@ pub enum Op {
     Now,
     /// `→ event`: the incoming event.
     Event,
+    /// `→ actions`: the actions emitted so far, as a list of maps (tests).
+    Actions,
     /// `m → m.k`: field `consts[i]` (a string) of a map; null for null.
     Field(u32),
     /// `x i → x[i]`

@@ -114,6 +114,9 @@ pub struct Machine {
     now: i64,
     /// Variants forced by a test (`given variant`), by rule index.
     pub(crate) forced: Vec<(u32, Arc<str>)>,
+    /// When set (by `onramp test --coverage`), every decision branch
+    /// condition's outcome is logged: (rule, branch, matched).
+    pub(crate) branch_log: Option<Vec<(u32, u32, bool)>>,
     args: Vec<Value>,
 }
 
@@ -286,9 +289,13 @@ impl Machine {
             RuleCode::Decision { policy, branches } => {
                 let mut collected = Vec::new();
                 let mut any_matched = false;
-                for (cond, value) in branches {
+                for (index, (cond, value)) in branches.iter().enumerate() {
                     if let Some(c) = cond {
-                        match self.run(program, *c).and_then(|v| self.truthy(&v, program, *c)) {
+                        let outcome = self.run(program, *c).and_then(|v| self.truthy(&v, program, *c));
+                        if let (Some(log), Ok(hit)) = (&mut self.branch_log, &outcome) {
+                            log.push((id, index as u32, *hit));
+                        }
+                        match outcome {
                             Ok(true) => {}
                             Ok(false) => continue,
                             Err(Fault::Budget) => return Err(Fault::Budget),
@@ -302,6 +309,8 @@ impl Machine {
                         // A collect decision's `else` applies only when no
                         // `when` matched.
                         continue;
+                    } else if let Some(log) = &mut self.branch_log {
+                        log.push((id, index as u32, true));
                     }
                     let v = self.run(program, *value)?;
                     match policy {
@@ -369,6 +378,19 @@ impl Machine {
         r
     }
 
+    /// Runs a chunk outside any rule (test expressions), turning a fault
+    /// into the message a test report shows.
+    pub(crate) fn run_detached(&mut self, program: &Program, chunk: ChunkId) -> Result<Value, String> {
+        self.run(program, chunk).map_err(|f| match f {
+            Fault::Error { message, .. } => message.to_string(),
+            Fault::Budget => "step budget exhausted".to_string(),
+            Fault::Reported => match self.errors.last() {
+                Some(e) => format!("a rule it reads failed: {}", e.message),
+                None => "a rule it reads failed".to_string(),
+            },
+        })
+    }
+
     fn pop(&mut self) -> Value {
         self.stack.pop().unwrap_or_default()
     }
@@ -423,6 +445,20 @@ impl Machine {
                     self.stack.push(v);
                 }
                 Op::Now => self.stack.push(Value::Time(self.now)),
+                Op::Actions => {
+                    let list: Vec<Value> = self
+                        .actions
+                        .iter()
+                        .map(|a| {
+                            Value::Map(Arc::new(vec![
+                                (Arc::from("trigger"), Value::str(&program.checked.triggers[a.trigger as usize].name)),
+                                (Arc::from("action"), Value::Str(a.action.clone())),
+                                (Arc::from("payload"), a.payload.clone()),
+                            ]))
+                        })
+                        .collect();
+                    self.stack.push(Value::List(list.into()));
+                }
                 Op::Event => match &self.event {
                     Some(Ok(v)) => self.stack.push(v.clone()),
                     Some(Err(m)) => return Err(error(pc - 1, m.to_string(), Some(Arc::from("event")))),
