@@ -148,20 +148,24 @@ impl Checker<'_> {
             ExprKind::Str(parts) => self.string(parts, span, ctx),
             ExprKind::List(items) => {
                 let items: Vec<Ir> = items.iter().map(|i| self.expr(i, ctx)).collect();
-                let mut elem = Type::NULL;
+                let mut elem: Option<Type> = None;
                 let mut mixed = false;
                 for i in &items {
-                    match elem.join(&i.ty) {
-                        Some(t) => elem = t,
-                        None => mixed = true,
-                    }
+                    elem = match elem {
+                        None => Some(i.ty.clone()),
+                        Some(e) => match e.join(&i.ty) {
+                            Some(t) => Some(t),
+                            None => {
+                                mixed = true;
+                                Some(e)
+                            }
+                        },
+                    };
                 }
-                if mixed {
-                    elem = Type::ANY;
-                }
-                if items.is_empty() {
-                    elem = Type::ANY;
-                }
+                let elem = match elem {
+                    Some(t) if !mixed => t,
+                    _ => Type::ANY,
+                };
                 Ir::new(IrKind::List(items), Type::list(elem), span)
             }
             ExprKind::Map(entries) => {

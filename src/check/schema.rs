@@ -172,6 +172,30 @@ impl Schema {
         Lookup::Found(object_type(level))
     }
 
+    /// Every declared path, dotted, parents before children (for
+    /// completion in the REPL).
+    pub fn paths(&self) -> Vec<String> {
+        fn walk(level: &[(String, Node)], prefix: &str, out: &mut Vec<String>) {
+            for (name, node) in level {
+                let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+                out.push(path.clone());
+                match node {
+                    Node::Object(children) => walk(children, &path, out),
+                    Node::Leaf(ty, _) => {
+                        if let TypeKind::Record(fields) = &ty.kind {
+                            for (f, _) in fields.iter() {
+                                out.push(format!("{path}.{f}"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.root, "", &mut out);
+        out
+    }
+
     /// The declared event of this name.
     pub fn event(&self, name: &str) -> Option<&EventDecl> {
         self.events.iter().find(|e| e.name == name)

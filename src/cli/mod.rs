@@ -2,6 +2,7 @@
 //! program through the library and prints what the library returns.
 
 mod eval;
+mod repl;
 mod test;
 mod gen;
 
@@ -34,6 +35,14 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Write N synthetic profiles (NDJSON) matching the example schema.
     GenProfiles(gen::GenArgs),
+    /// Evaluate expressions and rules interactively against a profile.
+    Repl {
+        /// A `.ramp` file or a directory of them (optional).
+        path: Option<PathBuf>,
+        /// The evaluation instant (RFC 3339 or epoch milliseconds); default: now.
+        #[arg(long)]
+        now: Option<String>,
+    },
     /// Run the `test` blocks of a program.
     Test {
         /// A `.ramp` file or a directory of them.
@@ -76,6 +85,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Eval(args) => eval::run(args),
         Command::GenProfiles(args) => gen::run(args),
         Command::Disasm { path, name } => disasm(&path, name.as_deref()),
+        Command::Repl { path, now } => repl::run(path, now.as_deref()),
         Command::Test {
             path,
             filter,

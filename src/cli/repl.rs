@@ -1,0 +1,469 @@
+//! `onramp repl`: evaluate expressions and rules against a profile,
+//! interactively (rustyline) or from a script on standard input.
+//!
+//! Each input is compiled together with the loaded program and the session's
+//! `let`s, as the value of a hidden decision, then evaluated against the
+//! current profile at the current `now`. Errors are shown as diagnostics and
+//! never end the session. Results and diagnostics both go to standard output:
+//! in a REPL they are the conversation.
+
+use super::eval::parse_now;
+use super::Failure;
+use onramp::check::types::Type;
+use onramp::{collect_files, diagnostic, Context, Engine, Program, SourceMap};
+use rustyline::completion::{Completer, Pair};
+use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::{Editor, Helper};
+use serde_json::Value as Json;
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const RESULT: &str = "__repl_result";
+const COMMANDS: [&str; 9] = [":profile", ":now", ":explain", ":disasm", ":reload", ":type", ":help", ":quit", ":event"];
+
+const HELP: &str = "\
+Type an expression or a rule name to evaluate it against the current profile.
+  let name = expr      define a session-local name
+  :profile FILE        load a profile (JSON file), or :profile { literal }
+  :event FILE          set the incoming event (for triggers), or :event { literal }
+  :now TIME            set the evaluation instant (RFC 3339 or epoch ms)
+  :explain NAME        why a segment, decision or experiment came out as it did
+  :disasm NAME         the bytecode of a rule
+  :type EXPR           the static type of an expression
+  :reload              recompile the rule files (keeps profile, now and lets)
+  :help                this text
+  :quit                leave (also Ctrl-D)
+Input continues on the next line while brackets are open.";
+
+/// The state of a REPL session.
+pub struct Session {
+    path: Option<PathBuf>,
+    files: SourceMap,
+    lets: Vec<(String, String)>,
+    profile: Json,
+    event: Option<Json>,
+    now: i64,
+    program: Option<Program>,
+    color: bool,
+}
+
+impl Session {
+    /// A session over the program at `path` (or none).
+    pub fn new(path: Option<PathBuf>, now: i64, color: bool) -> (Session, String) {
+        let mut s = Session {
+            path,
+            files: SourceMap::new(),
+            lets: Vec::new(),
+            profile: Json::Object(Default::default()),
+            event: None,
+            now,
+            program: None,
+            color,
+        };
+        let msg = s.reload();
+        (s, msg)
+    }
+
+    /// Re-reads the rule files.
+    fn reload(&mut self) -> String {
+        self.files = SourceMap::new();
+        let Some(path) = &self.path else {
+            self.program = self.compile_with("null").ok();
+            return String::new();
+        };
+        let files = match collect_files(path) {
+            Ok(f) => f,
+            Err(e) => return format!("error: {e}"),
+        };
+        for f in files {
+            match std::fs::read_to_string(&f) {
+                Ok(text) => {
+                    self.files.add(f.to_string_lossy(), text);
+                }
+                Err(e) => return format!("error: {}: {e}", f.display()),
+            }
+        }
+        match self.compile_with("null") {
+            Ok(p) => {
+                let n = p.checked().rules.len();
+                self.program = Some(p);
+                format!("loaded {} ({n} rules)", path.display())
+            }
+            Err(text) => text,
+        }
+    }
+
+    /// Compiles the program plus the session's lets plus `expr` as the
+    /// value of the hidden result decision.
+    fn compile_with(&self, expr: &str) -> Result<Program, String> {
+        let mut sources = self.files.clone();
+        let mut extra = String::new();
+        for (_, text) in &self.lets {
+            extra.push_str(text);
+            extra.push('\n');
+        }
+        // The expression on lines of its own, so a diagnostic's excerpt
+        // shows what the user typed and nothing else.
+        extra.push_str(&format!("decision {RESULT} {{ else =>\n{expr}\n}}\n"));
+        sources.add("<repl>", extra);
+        Engine::new().compile_sources(sources).map_err(|e| {
+            // Only what this input got wrong; the files' own problems were
+            // shown when they were loaded.
+            let mine: Vec<_> = e
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .cloned()
+                .collect();
+            diagnostic::render(&mine, &e.sources, self.color)
+        })
+    }
+
+    fn context(&self) -> Context {
+        let ctx = Context::at_millis(self.now);
+        match &self.event {
+            Some(e) => ctx.with_event(e.clone()),
+            None => ctx,
+        }
+    }
+
+    /// Handles one complete input; returns the text to show and whether
+    /// the session ends.
+    pub fn handle(&mut self, input: &str) -> (String, bool) {
+        let input = input.trim();
+        if input.is_empty() || input.starts_with('#') {
+            return (String::new(), false);
+        }
+        if let Some(rest) = input.strip_prefix(':') {
+            let (cmd, arg) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+            return self.command(cmd, arg.trim());
+        }
+        if let Some(def) = input.strip_prefix("let ") {
+            return (self.define(def), false);
+        }
+        (self.evaluate(input), false)
+    }
+
+    fn define(&mut self, def: &str) -> String {
+        let Some((name, _)) = def.split_once('=') else {
+            return "error: write `let name = expression`".into();
+        };
+        let name = name.trim().to_string();
+        let text = format!("let {name} = {}", def.split_once('=').map(|x| x.1).unwrap_or(""));
+        let previous = self.lets.clone();
+        self.lets.retain(|(n, _)| *n != name);
+        self.lets.push((name.clone(), text));
+        match self.compile_with(&name) {
+            Ok(p) => {
+                let out = self.run(&p);
+                self.program = Some(p);
+                format!("{name} = {out}")
+            }
+            Err(e) => {
+                self.lets = previous;
+                e
+            }
+        }
+    }
+
+    fn run(&self, program: &Program) -> String {
+        match program.evaluate(&self.profile, &self.context()) {
+            Ok(result) => {
+                let value = result.decision(RESULT).cloned().unwrap_or(Json::Null);
+                let mut out = value.to_string();
+                for e in result.errors() {
+                    if e.at.starts_with("<repl>") {
+                        out = format!("error: {} (at {})", e.message, e.at);
+                    }
+                }
+                out
+            }
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    fn evaluate(&mut self, expr: &str) -> String {
+        match self.compile_with(expr) {
+            Ok(p) => self.run(&p),
+            Err(e) => e,
+        }
+    }
+
+    fn command(&mut self, cmd: &str, arg: &str) -> (String, bool) {
+        let out = match cmd {
+            "quit" | "q" | "exit" => return (String::new(), true),
+            "help" | "h" => HELP.to_string(),
+            "reload" => self.reload(),
+            "now" => match parse_now(Some(arg)) {
+                Ok(ctx) => {
+                    self.now = ctx.now_millis();
+                    format!("now = {}", onramp::time::format_time(self.now))
+                }
+                Err(Failure::Usage(m) | Failure::Data(m)) => format!("error: {m}"),
+            },
+            "profile" | "event" => match self.load_json(arg) {
+                Ok(json) if json.is_object() => {
+                    let n = json.as_object().map_or(0, |o| o.len());
+                    if cmd == "profile" {
+                        self.profile = json;
+                        format!("profile loaded ({n} top-level field{})", if n == 1 { "" } else { "s" })
+                    } else {
+                        self.event = Some(json);
+                        "event set".to_string()
+                    }
+                }
+                Ok(_) => format!("error: a {cmd} must be an object"),
+                Err(e) => e,
+            },
+            "type" => match self.compile_with(arg) {
+                Ok(p) => p
+                    .checked()
+                    .rules
+                    .iter()
+                    .find(|r| r.name == RESULT)
+                    .map(|r| type_text(&r.ty))
+                    .unwrap_or_default(),
+                Err(e) => e,
+            },
+            "disasm" => self.disasm(arg),
+            other => format!("error: unknown command `:{other}` (try :help)"),
+        };
+        (out, false)
+    }
+
+    fn load_json(&self, arg: &str) -> Result<Json, String> {
+        if arg.starts_with('{') {
+            if let Ok(json) = serde_json::from_str(arg) {
+                return Ok(json);
+            }
+            // A literal in the language's own syntax (`{ user: { age: 3 } }`).
+            let p = self.compile_with(arg)?;
+            return match p.evaluate(&Json::Object(Default::default()), &self.context()) {
+                Ok(r) => Ok(r.decision(RESULT).cloned().unwrap_or(Json::Null)),
+                Err(e) => Err(format!("error: {e}")),
+            };
+        }
+        let text = std::fs::read_to_string(arg).map_err(|e| format!("error: cannot read {arg}: {e}"))?;
+        serde_json::from_str(&text).map_err(|e| format!("error: {arg} is not valid JSON: {e}"))
+    }
+
+    fn disasm(&self, name: &str) -> String {
+        let Some(p) = &self.program else {
+            return "error: no program loaded".into();
+        };
+        let Some(i) = p.rule_index(name) else {
+            return format!("error: no rule named `{name}`");
+        };
+        let slots: Vec<String> = p.checked().slots.iter().map(|s| s.dotted()).collect();
+        let rules: Vec<String> = p.checked().rules.iter().map(|r| r.name.clone()).collect();
+        let chunks: Vec<u32> = match &p.bytecode().rules[i as usize] {
+            onramp::compile::RuleCode::Expr(c) => vec![*c],
+            onramp::compile::RuleCode::Decision { branches, .. } => branches
+                .iter()
+                .flat_map(|(c, v)| c.iter().copied().chain(std::iter::once(*v)))
+                .collect(),
+            onramp::compile::RuleCode::Experiment(e) => e.eligible.into_iter().chain(std::iter::once(e.unit)).collect(),
+        };
+        chunks
+            .iter()
+            .map(|c| onramp::compile::disassemble(p.bytecode(), *c, p.sources(), &slots, &rules))
+            .collect::<Vec<_>>()
+            .join("--\n")
+    }
+
+    /// Words to complete: commands, rule and let names, functions, paths.
+    fn candidates(&self) -> Vec<String> {
+        let mut out: Vec<String> = COMMANDS.iter().map(|s| s.to_string()).collect();
+        out.extend(onramp::check::FUNCTION_NAMES.iter().map(|s| s.to_string()));
+        out.extend(["now", "profile", "true", "false", "null", "where", "within", "and", "or", "not"].map(String::from));
+        if let Some(p) = &self.program {
+            out.extend(p.checked().rules.iter().filter(|r| r.name != RESULT).map(|r| r.name.clone()));
+            out.extend(p.checked().schema.paths());
+            out.extend(p.checked().slots.iter().map(|s| s.dotted()));
+        }
+        out.extend(self.lets.iter().map(|(n, _)| n.clone()));
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+fn type_text(t: &Type) -> String {
+    t.to_string()
+}
+
+/// Whether an input is complete: brackets closed outside strings.
+fn is_complete(text: &str) -> bool {
+    let mut depth = 0i32;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut comment = false;
+    for c in text.chars() {
+        if comment {
+            comment = c != '\n';
+            continue;
+        }
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '#' => comment = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    depth <= 0 && !in_string
+}
+
+struct ReplHelper {
+    words: Vec<String>,
+}
+
+impl Completer for ReplHelper {
+    type Candidate = Pair;
+
+    fn complete(&self, line: &str, pos: usize, _: &rustyline::Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let start = line[..pos]
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == ':'))
+            .map_or(0, |i| i + 1);
+        let word = &line[start..pos];
+        if word.is_empty() {
+            return Ok((pos, Vec::new()));
+        }
+        let pairs = self
+            .words
+            .iter()
+            .filter(|w| w.starts_with(word) && w.as_str() != word)
+            .map(|w| Pair {
+                display: w.clone(),
+                replacement: w.clone(),
+            })
+            .collect();
+        Ok((start, pairs))
+    }
+}
+
+impl Hinter for ReplHelper {
+    type Hint = String;
+}
+
+impl Highlighter for ReplHelper {}
+
+impl Validator for ReplHelper {
+    fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
+        Ok(if is_complete(ctx.input()) {
+            ValidationResult::Valid(None)
+        } else {
+            ValidationResult::Incomplete
+        })
+    }
+}
+
+impl Helper for ReplHelper {}
+
+fn history_file() -> Option<PathBuf> {
+    let dir = dirs::data_dir()?.join("onramp");
+    std::fs::create_dir_all(&dir).ok()?;
+    Some(dir.join("repl-history.txt"))
+}
+
+/// Runs the REPL: interactive on a terminal, a script otherwise.
+pub fn run(path: Option<PathBuf>, now: Option<&str>) -> Result<ExitCode, Failure> {
+    let ctx = parse_now(now)?;
+    let interactive = std::io::stdin().is_terminal();
+    let (mut session, banner) = Session::new(path, ctx.now_millis(), interactive && std::io::stdout().is_terminal());
+    if !banner.is_empty() {
+        println!("{banner}");
+    }
+    if !interactive {
+        return script(&mut session);
+    }
+    println!("onramp repl — :help for commands, :quit to leave");
+    let mut editor: Editor<ReplHelper, rustyline::history::DefaultHistory> =
+        Editor::new().map_err(|e| Failure::Data(format!("error: cannot start the line editor: {e}")))?;
+    editor.set_helper(Some(ReplHelper { words: session.candidates() }));
+    let history = history_file();
+    if let Some(h) = &history {
+        let _ = editor.load_history(h);
+    }
+    loop {
+        match editor.readline("onramp> ") {
+            Ok(line) => {
+                let _ = editor.add_history_entry(line.as_str());
+                let (out, quit) = session.handle(&line);
+                if !out.is_empty() {
+                    println!("{}", out.trim_end());
+                }
+                if quit {
+                    break;
+                }
+                if let Some(h) = editor.helper_mut() {
+                    h.words = session.candidates();
+                }
+            }
+            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Eof) => break,
+            Err(e) => return Err(Failure::Data(format!("error: {e}"))),
+        }
+    }
+    if let Some(h) = &history {
+        let _ = editor.save_history(h);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Non-interactive mode: the same inputs from standard input, each result
+/// printed on its own line.
+fn script(session: &mut Session) -> Result<ExitCode, Failure> {
+    let stdin = std::io::stdin();
+    let mut pending = String::new();
+    for line in stdin.lock().lines() {
+        let line = line.map_err(|e| Failure::Data(format!("error: reading input: {e}")))?;
+        pending.push_str(&line);
+        pending.push('\n');
+        if !is_complete(&pending) {
+            continue;
+        }
+        let (out, quit) = session.handle(&pending);
+        pending.clear();
+        if !out.is_empty() {
+            println!("{}", out.trim_end());
+        }
+        if quit {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    if !pending.trim().is_empty() {
+        let (out, _) = session.handle(&pending);
+        println!("{}", out.trim_end());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brackets_and_strings_decide_completeness() {
+        assert!(is_complete("1 + 2"));
+        assert!(!is_complete("count(events where"));
+        assert!(is_complete("\"a ( b\""));
+        assert!(!is_complete("{ a: 1,"));
+        assert!(is_complete("x # (comment"));
+    }
+}
