@@ -236,6 +236,86 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        self.lint_unused_lets();
+        self.lint_identical_segments();
+    }
+
+    /// Segments and decisions are outputs; a `let` nobody reads is dead.
+    fn lint_unused_lets(&mut self) {
+        let mut used = vec![false; self.checked.len()];
+        let mut mark = |ir: &Ir| mark_rules(ir, &mut used);
+        for rule in self.checked.iter().flatten() {
+            match &rule.body {
+                RuleBody::Expr(e) => mark(e),
+                RuleBody::Decision { branches, .. } => {
+                    for b in branches {
+                        if let Some(c) = &b.condition {
+                            mark(c);
+                        }
+                        mark(&b.value);
+                    }
+                }
+                RuleBody::Experiment(e) => {
+                    mark(&e.unit);
+                    if let Some(c) = &e.eligible {
+                        mark(c);
+                    }
+                }
+            }
+        }
+        for t in &self.triggers {
+            if let Some(c) = &t.condition {
+                mark(c);
+            }
+            for a in &t.actions {
+                if let Some(p) = &a.payload {
+                    mark(p);
+                }
+            }
+        }
+        for t in &self.tests {
+            for e in &t.expects {
+                mark(&e.ir);
+            }
+        }
+        for (i, rule) in self.checked.iter().enumerate() {
+            let Some(rule) = rule else { continue };
+            if rule.kind == RuleKind::Let && !used[i] {
+                let d = Diagnostic::warning(
+                    format!("`{}` is never used", rule.name),
+                    rule.name_span,
+                    "no rule, trigger or test reads this `let`",
+                )
+                .with_help("remove it, or read it from a segment or decision");
+                self.diags.push(d);
+            }
+        }
+    }
+
+    /// Two segments with the same condition are usually a copy-paste slip.
+    fn lint_identical_segments(&mut self) {
+        let mut seen: Vec<(String, usize)> = Vec::new();
+        let mut found = Vec::new();
+        for (i, item) in self.rule_items.iter().enumerate() {
+            let ItemKind::Segment(seg) = &item.kind else { continue };
+            let text = crate::syntax::sexpr::expr_to_sexpr(&seg.body);
+            if let Some((_, first)) = seen.iter().find(|(t, _)| *t == text) {
+                found.push((*first, i));
+            } else {
+                seen.push((text, i));
+            }
+        }
+        for (first, again) in found {
+            let name = |i: usize| self.rule_names[i].clone();
+            let d = Diagnostic::warning(
+                format!("segment `{}` is identical to segment `{}`", name(again), name(first)),
+                name_span(self.rule_items[again]),
+                "same condition",
+            )
+            .with_label(name_span(self.rule_items[first]), "defined first here")
+            .with_help(format!("read `{}` instead of repeating its condition", name(first)));
+            self.diags.push(d);
+        }
     }
 
     /// First pass: the schema and the names of every rule.
@@ -795,6 +875,15 @@ impl<'a> Checker<'a> {
             span,
         }
     }
+}
+
+fn mark_rules(ir: &Ir, used: &mut [bool]) {
+    if let IrKind::Rule(r) = ir.kind {
+        if let Some(u) = used.get_mut(r as usize) {
+            *u = true;
+        }
+    }
+    ir.for_each_child(|c| mark_rules(c, used));
 }
 
 fn name_span(item: &ast::Item) -> Span {
