@@ -447,12 +447,12 @@ impl<'p> Evaluator<'p> {
         );
         bind::bind_profile(map, &program.checked.slots, &program.limits, &mut m.slots);
         m.profile = if program.reads_profile {
-            bind::untyped(profile, "profile", &program.limits, 0).unwrap_or(Value::Null)
+            bind::untyped(profile, &|| "profile".to_string(), &program.limits, 0).unwrap_or(Value::Null)
         } else {
             Value::Null
         };
         m.event = ctx.event.as_ref().map(|e| -> Bound {
-            bind::convert(e, &program.checked.event_type, "event", &program.limits)
+            bind::convert(e, &program.checked.event_type, &|| "event".to_string(), &program.limits)
         });
         m.forced.clear();
         for (exp, variant) in &ctx.forced_variants {

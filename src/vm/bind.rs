@@ -49,9 +49,8 @@ fn bind_slot(profile: &serde_json::Map<String, Json>, slot: &SlotInfo, limits: &
             break;
         }
     }
-    let path = slot.dotted();
     let json = current.unwrap_or(&Json::Null);
-    convert(json, &slot.ty, &path, limits)
+    convert(json, &slot.ty, &|| slot.dotted(), limits)
 }
 
 /// The type name of a JSON value with its article ("an int").
@@ -85,10 +84,15 @@ pub fn json_type_name(j: &Json) -> &'static str {
     }
 }
 
+/// The field path of a value being converted, built only when an error
+/// needs it (binding runs per profile; formatting paths would allocate).
+pub type PathFn<'a> = &'a dyn Fn() -> String;
+
 /// Converts JSON into a value of the given type; the error names the path
 /// and the types, never the value.
-pub fn convert(json: &Json, ty: &Type, path: &str, limits: &Limits) -> Bound {
+pub fn convert(json: &Json, ty: &Type, path: PathFn<'_>, limits: &Limits) -> Bound {
     let mismatch = |want: &str| -> Bound {
+        let path = path();
         Err(Arc::from(format!(
             "type error: profile field `{path}` should be {want}, but it is {}",
             json_article(json)
@@ -99,7 +103,8 @@ pub fn convert(json: &Json, ty: &Type, path: &str, limits: &Limits) -> Bound {
             Ok(Value::Null)
         } else {
             Err(Arc::from(format!(
-                "profile field `{path}` is required by the schema, but it is missing or null"
+                "profile field `{}` is required by the schema, but it is missing or null",
+                path()
             )))
         };
     }
@@ -128,14 +133,16 @@ pub fn convert(json: &Json, ty: &Type, path: &str, limits: &Limits) -> Bound {
         TypeKind::Enum(members) => match json {
             Json::String(s) if members.iter().any(|m| m == s) => Ok(Value::str(s)),
             Json::String(_) => Err(Arc::from(format!(
-                "profile field `{path}` is not one of the values the schema allows"
+                "profile field `{}` is not one of the values the schema allows",
+                path()
             ))),
             _ => mismatch("a string"),
         },
         TypeKind::Time => match json {
             Json::String(s) => crate::time::parse_time(s).map(Value::Time).map_err(|_| {
                 Arc::from(format!(
-                    "profile field `{path}` should be a time, but the string is not RFC 3339"
+                    "type error: profile field `{}` should be a time, but the string is not RFC 3339",
+                    path()
                 ))
             }),
             Json::Number(n) if n.is_i64() => Ok(Value::Time(n.as_i64().unwrap_or_default())),
@@ -146,7 +153,8 @@ pub fn convert(json: &Json, ty: &Type, path: &str, limits: &Limits) -> Bound {
                 .map(Value::Duration)
                 .map_err(|_| {
                     Arc::from(format!(
-                        "profile field `{path}` should be a duration, but the string is not a duration literal"
+                        "type error: profile field `{}` should be a duration, but the string is not a duration literal",
+                        path()
                     ))
                 }),
             Json::Number(n) if n.is_i64() => Ok(Value::Duration(n.as_i64().unwrap_or_default())),
@@ -157,7 +165,8 @@ pub fn convert(json: &Json, ty: &Type, path: &str, limits: &Limits) -> Bound {
             Json::Array(items) => {
                 if items.len() > limits.max_list_len {
                     return Err(Arc::from(format!(
-                        "profile field `{path}` has {} elements, more than the limit of {}",
+                        "profile field `{}` has {} elements, more than the limit of {}",
+                        path(),
                         items.len(),
                         limits.max_list_len
                     )));
@@ -166,7 +175,7 @@ pub fn convert(json: &Json, ty: &Type, path: &str, limits: &Limits) -> Bound {
                 for (i, item) in items.iter().enumerate() {
                     // A bad element invalidates the whole list (§14); the
                     // path names the element so the data can be fixed.
-                    match convert(item, elem, &format!("{path}[{i}]"), limits) {
+                    match convert(item, elem, &|| format!("{}[{i}]", path()), limits) {
                         Ok(v) => out.push(v),
                         Err(e) => return Err(e),
                     }
@@ -184,7 +193,7 @@ pub fn convert(json: &Json, ty: &Type, path: &str, limits: &Limits) -> Bound {
                 let mut out = Vec::with_capacity(fields.len());
                 for (name, fty) in fields.iter() {
                     let v = map.get(name).unwrap_or(&Json::Null);
-                    let child = convert(v, fty, &format!("{path}.{name}"), limits)?;
+                    let child = convert(v, fty, &|| format!("{}.{name}", path()), limits)?;
                     out.push((Arc::from(name.as_str()), child));
                 }
                 Ok(Value::Map(Arc::new(out)))
@@ -194,10 +203,11 @@ pub fn convert(json: &Json, ty: &Type, path: &str, limits: &Limits) -> Bound {
     }
 }
 
-fn string(s: &str, path: &str, limits: &Limits) -> Bound {
+fn string(s: &str, path: PathFn<'_>, limits: &Limits) -> Bound {
     if s.len() > limits.max_string_bytes {
         return Err(Arc::from(format!(
-            "profile field `{path}` is a string of {} bytes, more than the limit of {}",
+            "profile field `{}` is a string of {} bytes, more than the limit of {}",
+            path(),
             s.len(),
             limits.max_string_bytes
         )));
@@ -206,10 +216,11 @@ fn string(s: &str, path: &str, limits: &Limits) -> Bound {
 }
 
 /// JSON with no schema type: structural conversion, within the limits.
-pub fn untyped(json: &Json, path: &str, limits: &Limits, depth: usize) -> Bound {
+pub fn untyped(json: &Json, path: PathFn<'_>, limits: &Limits, depth: usize) -> Bound {
     if depth > limits.max_nesting_depth {
         return Err(Arc::from(format!(
-            "profile field `{path}` nests deeper than the limit of {}",
+            "profile field `{}` nests deeper than the limit of {}",
+            path(),
             limits.max_nesting_depth
         )));
     }
@@ -219,7 +230,8 @@ pub fn untyped(json: &Json, path: &str, limits: &Limits, depth: usize) -> Bound 
         Json::Number(n) => match number_from_json(n) {
             Value::Null => {
                 return Err(Arc::from(format!(
-                    "profile field `{path}` is a number out of range"
+                    "profile field `{}` is a number out of range",
+                    path()
                 )))
             }
             v => v,
@@ -228,7 +240,8 @@ pub fn untyped(json: &Json, path: &str, limits: &Limits, depth: usize) -> Bound 
         Json::Array(items) => {
             if items.len() > limits.max_list_len {
                 return Err(Arc::from(format!(
-                    "profile field `{path}` has {} elements, more than the limit of {}",
+                    "profile field `{}` has {} elements, more than the limit of {}",
+                    path(),
                     items.len(),
                     limits.max_list_len
                 )));
