@@ -13,6 +13,7 @@ use crate::span::SourceMap;
 use crate::syntax;
 use crate::value::Value;
 use crate::vm::bind::{self, Bound};
+use crate::vm::bind_text::{self, BindPlan};
 use crate::vm::{Action, Machine, Origin, RawError};
 use serde_json::{json, Map as JsonMap, Value as Json};
 use std::collections::HashMap;
@@ -254,6 +255,7 @@ pub struct Program {
     pub(crate) warnings: Vec<Diagnostic>,
     pub(crate) names: Arc<OutputNames>,
     pub(crate) reads_profile: bool,
+    pub(crate) bind_plan: BindPlan,
 }
 
 impl Program {
@@ -277,6 +279,7 @@ impl Program {
             names.position.insert(name.clone(), list.len());
             list.push((name, i as u32));
         }
+        let bind_plan = BindPlan::new(&checked.slots);
         let reads_profile = bytecode
             .chunks
             .iter()
@@ -288,6 +291,7 @@ impl Program {
             host,
             limits,
             warnings,
+            bind_plan,
             names: Arc::new(names),
             reads_profile,
         }
@@ -429,15 +433,64 @@ pub struct Evaluator<'p> {
 impl<'p> Evaluator<'p> {
     /// Evaluates a profile given as JSON text.
     pub fn evaluate_str(&mut self, profile: &str, ctx: &Context) -> Result<(), EvalError> {
-        let json: Json = serde_json::from_str(profile).map_err(|e| EvalError::Json(e.to_string()))?;
-        self.evaluate(&json, ctx)
+        self.bind_str(profile)?;
+        self.run(ctx);
+        Ok(())
     }
 
     /// Evaluates a profile given as a `serde_json::Value`.
     pub fn evaluate(&mut self, profile: &Json, ctx: &Context) -> Result<(), EvalError> {
+        self.bind(profile)?;
+        self.run(ctx);
+        Ok(())
+    }
+
+    /// Phase one, from JSON text: reads only the fields the program uses
+    /// into its slots, skipping the rest of the text without building it.
+    pub fn bind_str(&mut self, profile: &str) -> Result<(), EvalError> {
+        let program = self.program;
+        if program.reads_profile {
+            // `profile` needs the whole document anyway.
+            let json: Json = serde_json::from_str(profile).map_err(|e| EvalError::Json(e.to_string()))?;
+            return self.bind(&json);
+        }
+        let m = &mut self.machine;
+        bind_text::bind_text(
+            profile,
+            &program.bind_plan,
+            &program.checked.slots,
+            &program.limits,
+            &mut m.slots,
+            &mut m.seen,
+        )
+        .map_err(|e| match e {
+            bind_text::TextError::Json(msg) => EvalError::Json(msg),
+            bind_text::TextError::NotAnObject(kind) => EvalError::NotAnObject(kind),
+        })?;
+        m.profile = Value::Null;
+        Ok(())
+    }
+
+    /// Phase one, from a `serde_json::Value`: binds the fields the program
+    /// reads into its slots.
+    pub fn bind(&mut self, profile: &Json) -> Result<(), EvalError> {
         let Json::Object(map) = profile else {
-            return Err(EvalError::NotAnObject(bind::json_type_name(profile)));
+            return Err(EvalError::NotAnObject(bind::json_article(profile)));
         };
+        let program = self.program;
+        let m = &mut self.machine;
+        bind::bind_profile(map, &program.checked.slots, &program.limits, &mut m.slots);
+        m.profile = if program.reads_profile {
+            bind::untyped(profile, &|| "profile".to_string(), &program.limits, 0).unwrap_or(Value::Null)
+        } else {
+            Value::Null
+        };
+        Ok(())
+    }
+
+    /// Phase two: runs every rule against the bound profile. Running again
+    /// with another context re-evaluates the same profile.
+    pub fn run(&mut self, ctx: &Context) {
         let program = self.program;
         let m = &mut self.machine;
         m.reset(
@@ -445,12 +498,6 @@ impl<'p> Evaluator<'p> {
             ctx.now_ms,
             ctx.max_steps.unwrap_or(program.limits.max_steps),
         );
-        bind::bind_profile(map, &program.checked.slots, &program.limits, &mut m.slots);
-        m.profile = if program.reads_profile {
-            bind::untyped(profile, &|| "profile".to_string(), &program.limits, 0).unwrap_or(Value::Null)
-        } else {
-            Value::Null
-        };
         m.event = ctx.event.as_ref().map(|e| -> Bound {
             bind::convert(e, &program.checked.event_type, &|| "event".to_string(), &program.limits)
         });
@@ -461,7 +508,6 @@ impl<'p> Evaluator<'p> {
             }
         }
         m.evaluate(program);
-        Ok(())
     }
 
     /// The membership of a segment in the last evaluation.

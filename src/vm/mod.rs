@@ -8,6 +8,7 @@
 //! result falls back to `false` / skipped branch / `null`.
 
 pub mod bind;
+pub mod bind_text;
 pub mod ops;
 
 use crate::bucket;
@@ -97,6 +98,8 @@ pub struct Machine {
     iters: Vec<IterFrame>,
     /// Bound slots.
     pub(crate) slots: Vec<Bound>,
+    /// Which slots the text binder has filled (a reused buffer).
+    pub(crate) seen: Vec<bool>,
     /// The whole profile, when the program reads `profile`.
     pub(crate) profile: Value,
     /// The incoming event, if any.

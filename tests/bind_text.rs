@@ -1,0 +1,70 @@
+//! Binding from JSON text must give exactly what binding from a parsed
+//! `serde_json::Value` gives: same results, same errors.
+
+use onramp::{Context, Program};
+
+fn both(program: &Program, text: &str) -> (String, String) {
+    let ctx = Context::at_millis(onramp::time::parse_time("2026-11-20T12:00:00Z").unwrap());
+    let mut a = program.evaluator();
+    let from_text = match a.evaluate_str(text, &ctx) {
+        Ok(()) => a.result().to_json().to_string(),
+        Err(e) => format!("error: {e}"),
+    };
+    let from_value = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(json) => {
+            let mut b = program.evaluator();
+            match b.evaluate(&json, &ctx) {
+                Ok(()) => b.result().to_json().to_string(),
+                Err(e) => format!("error: {e}"),
+            }
+        }
+        Err(e) => format!("error: the profile is not valid JSON: {e}"),
+    };
+    (from_text, from_value)
+}
+
+#[test]
+fn text_and_value_binding_agree_on_the_example_profiles() {
+    let program = Program::load(concat!(env!("CARGO_MANIFEST_DIR"), "/rules")).unwrap();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules/profiles");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let (a, b) = both(&program, &text);
+        assert_eq!(a, b);
+        n += 1;
+    }
+    assert!(n >= 6);
+}
+
+#[test]
+fn text_and_value_binding_agree_on_odd_shapes() {
+    let program = Program::compile(
+        "segment a = user.age > 3\nsegment b = user.name == \"x\"\nlet u = user\nsegment c = u.age > 1 and count(tags) > 0\n",
+    )
+    .unwrap();
+    for text in [
+        r#"{}"#,
+        r#"{"user": null}"#,
+        r#"{"user": 5}"#,
+        r#"{"user": [1, 2]}"#,
+        r#"{"user": "text"}"#,
+        r#"{"user": {"age": 5, "name": "x"}, "tags": ["a"]}"#,
+        r#"{"user": {"age": "5"}}"#,
+        r#"{"user": {"age": 1}, "user": {"age": 9}}"#,
+        r#"{"other": {"deep": [1, {"x": 2}]}, "user": {"age": 4}}"#,
+        r#"{"user": {"age": 1e400}}"#,
+        r#"{"user": {"age": 9223372036854775808}}"#,
+        r#"[1, 2]"#,
+        r#"5"#,
+        r#"{"user": {"#,
+        r#"{"user": {"age": 4}} trailing"#,
+        r#"{"user":{"name":"\u00e9x"}}"#,
+    ] {
+        let (a, b) = both(&program, text);
+        if a.starts_with("error") && b.starts_with("error") {
+            continue;
+        }
+        assert_eq!(a, b, "{text}");
+    }
+}
