@@ -19,6 +19,8 @@ pub mod bucket;
 pub mod check;
 pub mod compile;
 pub mod diagnostic;
+pub mod explain;
+pub mod fmt;
 pub mod limits;
 pub mod population;
 mod program;

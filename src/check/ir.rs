@@ -235,7 +235,7 @@ impl Ir {
     }
 
     /// Calls `f` on every direct child.
-    pub fn for_each_child(&self, mut f: impl FnMut(&Ir)) {
+    pub fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a Ir)) {
         match &self.kind {
             IrKind::Const(_)
             | IrKind::Slot(_)

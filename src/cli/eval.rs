@@ -2,6 +2,7 @@
 
 use super::{load, Failure};
 use clap::Args;
+use onramp::summary::Summary;
 use onramp::{Context, Program};
 use serde_json::{json, Value as Json};
 use std::io::{BufRead, BufWriter, Write};
@@ -27,6 +28,28 @@ pub struct EvalArgs {
     /// The evaluation instant (RFC 3339 or epoch milliseconds); default: now.
     #[arg(long)]
     now: Option<String>,
+    /// With --profiles: after the results, print a population summary
+    /// (segment sizes, decision values, experiment variants with a sample
+    /// ratio check, errors by rule) to standard error.
+    #[arg(long, requires = "profiles")]
+    summary: bool,
+    /// With --profiles: print only the summary, to standard output,
+    /// instead of the results.
+    #[arg(long, requires = "profiles")]
+    summary_only: bool,
+    /// Print the summary as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Where the population summary goes, if anywhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SummaryMode {
+    None,
+    /// Results on stdout, summary on stderr: pipes keep clean NDJSON.
+    Stderr,
+    /// Summary on stdout, no results.
+    Only,
 }
 
 /// Parses `--now`: RFC 3339 (or a bare date) or integer epoch milliseconds.
@@ -66,6 +89,18 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, Failure> {
             "eval needs --profile FILE or --profiles FILE (use - for standard input)".into(),
         ));
     }
+    if args.json && !(args.summary || args.summary_only) {
+        return Err(Failure::Usage(
+            "--json formats the summary: use it with --summary or --summary-only".into(),
+        ));
+    }
+    let mode = if args.summary_only {
+        SummaryMode::Only
+    } else if args.summary {
+        SummaryMode::Stderr
+    } else {
+        SummaryMode::None
+    };
     let program = load(&args.path)?;
     if let Some(path) = &args.profile {
         let profile = read_json_file(path, "profile")?;
@@ -87,13 +122,24 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, Failure> {
             ExitCode::from(1)
         });
     }
-    let source = args.profiles.as_ref().expect("checked above");
-    stream(&program, source, &ctx, args.events)
+    let Some(source) = args.profiles.as_ref() else {
+        return Err(Failure::Usage(
+            "eval needs --profile FILE or --profiles FILE".into(),
+        ));
+    };
+    stream(&program, source, &ctx, args.events, mode, args.json)
 }
 
 /// Evaluates NDJSON line by line: one result line per input line, in
 /// order; a bad line becomes an error record and the run goes on.
-fn stream(program: &Program, source: &PathBuf, ctx: &Context, with_events: bool) -> Result<ExitCode, Failure> {
+fn stream(
+    program: &Program,
+    source: &PathBuf,
+    ctx: &Context,
+    with_events: bool,
+    mode: SummaryMode,
+    json_summary: bool,
+) -> Result<ExitCode, Failure> {
     let input: Box<dyn BufRead> = if source.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -108,6 +154,8 @@ fn stream(program: &Program, source: &PathBuf, ctx: &Context, with_events: bool)
     let mut buf = Vec::new();
     let mut input = input;
     let mut line_no = 0usize;
+    let mut summary = (mode != SummaryMode::None).then(|| Summary::new(program));
+    let print_results = mode != SummaryMode::Only;
     loop {
         buf.clear();
         let n = input
@@ -121,7 +169,12 @@ fn stream(program: &Program, source: &PathBuf, ctx: &Context, with_events: bool)
             Ok(t) => t.trim(),
             Err(_) => {
                 failed = true;
-                write_line(&mut out, &bad_line(line_no, "the line is not valid UTF-8"))?;
+                if let Some(s) = summary.as_mut() {
+                    s.add_unreadable();
+                }
+                if print_results {
+                    write_line(&mut out, &bad_line(line_no, "the line is not valid UTF-8"))?;
+                }
                 continue;
             }
         };
@@ -141,28 +194,53 @@ fn stream(program: &Program, source: &PathBuf, ctx: &Context, with_events: bool)
                             };
                             evaluator
                                 .evaluate(&profile, &line_ctx)
-                                .map(|_| evaluator.result())
                                 .map_err(|e| format!("`profile`: {e}"))
                         }
                         _ => Err("a line must be an object with `profile` and `event`".into()),
                     }
                 } else {
-                    evaluator
-                        .evaluate(&json, ctx)
-                        .map(|_| evaluator.result())
-                        .map_err(|e| e.to_string())
+                    evaluator.evaluate(&json, ctx).map_err(|e| e.to_string())
                 }
             }
         };
         match record {
-            Ok(result) => {
-                failed |= !result.errors().is_empty();
-                write_line(&mut out, &result.to_json())?;
+            Ok(()) => {
+                failed |= evaluator.error_count() > 0;
+                if let Some(s) = summary.as_mut() {
+                    s.add_evaluation(&evaluator);
+                }
+                if print_results {
+                    write_line(&mut out, &evaluator.result().to_json())?;
+                }
             }
             Err(msg) => {
                 failed = true;
-                write_line(&mut out, &bad_line(line_no, &msg))?;
+                if let Some(s) = summary.as_mut() {
+                    s.add_unreadable();
+                }
+                if print_results {
+                    write_line(&mut out, &bad_line(line_no, &msg))?;
+                }
             }
+        }
+    }
+    if let Some(s) = &summary {
+        let text = if json_summary {
+            let mut t = serde_json::to_string_pretty(&s.to_json()).unwrap_or_default();
+            t.push('\n');
+            t
+        } else {
+            s.render_table()
+        };
+        if mode == SummaryMode::Only {
+            out.write_all(text.as_bytes())
+                .map_err(|e| Failure::Data(format!("error: writing the summary: {e}")))?;
+        } else {
+            // Flushing the results first keeps the two streams in the
+            // order a terminal user expects.
+            out.flush()
+                .map_err(|e| Failure::Data(format!("error: writing results: {e}")))?;
+            eprint!("{text}");
         }
     }
     out.flush()

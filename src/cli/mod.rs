@@ -2,6 +2,8 @@
 //! program through the library and prints what the library returns.
 
 mod eval;
+mod explain;
+mod fmt;
 mod repl;
 mod test;
 mod gen;
@@ -33,6 +35,10 @@ enum Command {
     },
     /// Evaluate profiles against a program and print the results as JSON.
     Eval(eval::EvalArgs),
+    /// Show why a segment, decision, experiment or let came out as it did.
+    Explain(explain::ExplainArgs),
+    /// Rewrite rule files in the canonical layout (comments kept).
+    Fmt(fmt::FmtArgs),
     /// Write N synthetic profiles (NDJSON) matching the example schema.
     GenProfiles(gen::GenArgs),
     /// Evaluate expressions and rules interactively against a profile.
@@ -83,6 +89,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Check { path, format } => check(&path, format),
         Command::Eval(args) => eval::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Fmt(args) => fmt::run(args),
         Command::GenProfiles(args) => gen::run(args),
         Command::Disasm { path, name } => disasm(&path, name.as_deref()),
         Command::Repl { path, now } => repl::run(path, now.as_deref()),

@@ -37,6 +37,12 @@ pub struct Chunk {
     /// The profile slot an instruction's operand was read from, if any
     /// (`u32::MAX` for none), so a run-time error can name the field path.
     pub subjects: Vec<u32>,
+    /// The span of the slot a `SlotCmpConst` reads, by instruction index,
+    /// for errors in the data it reads (looked up only on error).
+    pub operand_spans: Vec<(u32, Span)>,
+    /// The span of the whole expression the chunk computes: errors about
+    /// its value as a whole (a condition that is not a bool) point here.
+    pub root: Span,
 }
 
 /// How a rule is evaluated.
@@ -100,6 +106,48 @@ pub struct TestCode {
     pub expects: Vec<(ChunkId, Vec<(String, ChunkId)>)>,
 }
 
+/// An aggregate computed in a shared pass over its list together with the
+/// other aggregates over the same profile list (see [`FusedGroup`]).
+#[derive(Clone, Debug)]
+pub struct FusedAgg {
+    /// Its group.
+    pub group: u32,
+    /// What it computes.
+    pub kind: AggKind,
+    /// `Some(name)` when the filter starts with `.name == "name"`: elements
+    /// with another name are rejected without running any code.
+    pub name: Option<Arc<str>>,
+    /// Steps the `.name == "…"` test accounts for (it is not run).
+    pub name_cost: u32,
+    /// 1 when the name test is the left side of an `and`.
+    pub and_cost: u32,
+    /// The filter after the name test (or the whole filter without one).
+    pub rest: Option<ChunkId>,
+    /// The whole filter, for elements that are not maps (where `.name`
+    /// itself may fail).
+    pub full_filter: Option<ChunkId>,
+    /// The per-element projection.
+    pub projection: Option<ChunkId>,
+    /// Where the aggregate is, for errors about its list.
+    pub span: Span,
+    /// Where its list operand is, for errors reading it.
+    pub list_span: Span,
+}
+
+/// Aggregates over one profile list, all computed in one pass the first
+/// time any of them is read. Each keeps its own step count, error and
+/// early exit, so the result (budget included) is what separate passes
+/// would have given.
+#[derive(Clone, Debug)]
+pub struct FusedGroup {
+    /// The list's slot.
+    pub slot: u32,
+    /// Its aggregates.
+    pub aggs: Vec<u32>,
+    /// Whether any member dispatches on `.name`.
+    pub by_name: bool,
+}
+
 /// The whole compiled program.
 #[derive(Clone, Debug, Default)]
 pub struct Bytecode {
@@ -115,6 +163,10 @@ pub struct Bytecode {
     pub triggers: Vec<TriggerCode>,
     /// One entry per test block.
     pub tests: Vec<TestCode>,
+    /// Aggregates computed in shared passes.
+    pub fused: Vec<FusedAgg>,
+    /// Their groups.
+    pub groups: Vec<FusedGroup>,
 }
 
 /// Compiles a checked program. Fails only when folding constants finds an
@@ -123,6 +175,7 @@ pub struct Bytecode {
 pub fn compile(program: &CheckedProgram) -> Result<Bytecode, Vec<Diagnostic>> {
     let mut c = Compiler::default();
     let mut diags = Vec::new();
+    c.plan_fusion(program, &mut diags);
     for rule in &program.rules {
         let code = match &rule.body {
             RuleBody::Expr(ir) => RuleCode::Expr(c.chunk(ir, &mut diags)),
@@ -227,11 +280,154 @@ pub fn compile_expression(bytecode: &mut Bytecode, ir: &Ir) -> Result<ChunkId, V
 struct Compiler {
     out: Bytecode,
     chunk: Chunk,
+    /// Aggregate nodes (by address) that are computed in a fused pass.
+    fused_at: std::collections::HashMap<usize, u32>,
+}
+
+/// Whether an aggregate can join a shared pass: its list is a profile
+/// slot, and per element it reads only the element, constants, `now`, the
+/// event and other slots (no rules, nested iterations or host calls, whose
+/// order of evaluation would become visible).
+fn fusable(ir: &Ir) -> Option<u32> {
+    let IrKind::Aggregate {
+        list,
+        filter,
+        projection,
+        ..
+    } = &ir.kind
+    else {
+        return None;
+    };
+    let IrKind::Slot(slot) = list.kind else {
+        return None;
+    };
+    fn element_level(ir: &Ir) -> bool {
+        let ok = !matches!(
+            ir.kind,
+            IrKind::Rule(_) | IrKind::Aggregate { .. } | IrKind::HostCall(..) | IrKind::Actions | IrKind::Element(1..)
+        );
+        let mut all = ok;
+        ir.for_each_child(|c| all = all && element_level(c));
+        all
+    }
+    let parts_ok = filter.as_deref().is_none_or(element_level) && projection.as_deref().is_none_or(element_level);
+    parts_ok.then_some(slot)
+}
+
+/// `.name == "x"` (as the shorthands write it): the literal.
+fn name_test(ir: &Ir) -> Option<Arc<str>> {
+    let IrKind::Binary(BinaryOp::Eq, a, b) = &ir.kind else { return None };
+    let IrKind::Field(base, field) = &a.kind else { return None };
+    if !matches!(base.kind, IrKind::Element(0)) || &**field != "name" {
+        return None;
+    }
+    match &b.kind {
+        IrKind::Const(Value::Str(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn collect_aggregates<'a>(ir: &'a Ir, out: &mut Vec<&'a Ir>) {
+    if fusable(ir).is_some() {
+        out.push(ir);
+    }
+    ir.for_each_child(|c| collect_aggregates(c, out));
 }
 
 impl Compiler {
+    /// Finds the aggregates that share a list and compiles their
+    /// per-element parts, before any rule is compiled.
+    fn plan_fusion(&mut self, program: &CheckedProgram, diags: &mut Vec<Diagnostic>) {
+        let mut found: Vec<&Ir> = Vec::new();
+        for rule in &program.rules {
+            match &rule.body {
+                RuleBody::Expr(ir) => collect_aggregates(ir, &mut found),
+                RuleBody::Decision { branches, .. } => {
+                    for b in branches {
+                        if let Some(c) = &b.condition {
+                            collect_aggregates(c, &mut found);
+                        }
+                        collect_aggregates(&b.value, &mut found);
+                    }
+                }
+                RuleBody::Experiment(e) => {
+                    collect_aggregates(&e.unit, &mut found);
+                    if let Some(c) = &e.eligible {
+                        collect_aggregates(c, &mut found);
+                    }
+                }
+            }
+        }
+        let mut by_slot: Vec<(u32, Vec<&Ir>)> = Vec::new();
+        for ir in found {
+            let Some(slot) = fusable(ir) else { continue };
+            match by_slot.iter_mut().find(|(s, _)| *s == slot) {
+                Some((_, v)) => v.push(ir),
+                None => by_slot.push((slot, vec![ir])),
+            }
+        }
+        for (slot, aggs) in by_slot {
+            // One aggregate gains nothing from a shared pass.
+            if aggs.len() < 2 {
+                continue;
+            }
+            let group = self.out.groups.len() as u32;
+            let mut members = Vec::new();
+            let mut by_name = false;
+            for ir in aggs {
+                let IrKind::Aggregate {
+                    kind,
+                    list,
+                    filter,
+                    projection,
+                } = &ir.kind
+                else {
+                    continue;
+                };
+                let (name, name_cost, and_cost, rest) = match filter.as_deref() {
+                    Some(f) => match (&f.kind, name_test(f)) {
+                        (_, Some(n)) => (Some(n), f.node_count(), 0, None),
+                        (IrKind::Binary(BinaryOp::And, a, b), None) => match name_test(a) {
+                            Some(n) => (Some(n), a.node_count(), 1, Some(&**b)),
+                            None => (None, 0, 0, Some(f)),
+                        },
+                        _ => (None, 0, 0, Some(f)),
+                    },
+                    None => (None, 0, 0, None),
+                };
+                by_name |= name.is_some();
+                let rest = rest.map(|r| self.chunk(r, diags));
+                let full_filter = filter.as_deref().map(|f| self.chunk(f, diags));
+                let projection = projection.as_deref().map(|p| self.chunk(p, diags));
+                let id = self.out.fused.len() as u32;
+                self.out.fused.push(FusedAgg {
+                    group,
+                    kind: *kind,
+                    name,
+                    name_cost,
+                    and_cost,
+                    rest,
+                    full_filter,
+                    projection,
+                    span: ir.span,
+                    list_span: list.span,
+                });
+                self.fused_at.insert(ir as *const Ir as usize, id);
+                members.push(id);
+            }
+            self.out.groups.push(FusedGroup {
+                slot,
+                aggs: members,
+                by_name,
+            });
+        }
+    }
+
     fn chunk(&mut self, ir: &Ir, diags: &mut Vec<Diagnostic>) -> ChunkId {
-        self.chunk = Chunk::default();
+        self.chunk = Chunk {
+            root: ir.span,
+            ..Chunk::default()
+        };
         if let Err(d) = self.emit(ir) {
             diags.push(d);
         }
@@ -368,11 +564,15 @@ impl Compiler {
             IrKind::Binary(op, a, b) => {
                 let bin = bin_op(*op);
                 // Superinstruction: `slot op constant`.
-                if let (IrKind::Slot(s), Ok(Some((v, steps)))) = (&a.kind, fold(b)) {
+                // The constant must be a literal (one step): the VM counts
+                // the slot before reading it and the other two steps after,
+                // as separate instructions would.
+                if let (IrKind::Slot(s), Ok(Some((v, 1)))) = (&a.kind, fold(b)) {
                     if is_comparison(bin) {
                         let c = self.constant(v);
-                        let at = self.push(Op::SlotCmpConst(*s, bin, c), 1 + steps + 1, span);
+                        let at = self.push(Op::SlotCmpConst(*s, bin, c), 1, span);
                         self.chunk.subjects[at] = *s;
+                        self.chunk.operand_spans.push((at as u32, a.span));
                         return Ok(());
                     }
                 }
@@ -459,6 +659,11 @@ impl Compiler {
                     self.emit(a)?;
                 }
                 self.push_op(Op::HostCall(*h, args.len() as u8), ir);
+            }
+            IrKind::Aggregate { .. } if self.fused_at.contains_key(&(ir as *const Ir as usize)) => {
+                let id = self.fused_at[&(ir as *const Ir as usize)];
+                // Its steps are charged when it is read (see the VM).
+                self.push(Op::Fused(id), 0, span);
             }
             IrKind::Aggregate {
                 kind,

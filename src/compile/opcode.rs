@@ -80,6 +80,9 @@ pub enum Op {
     IterStep,
     /// `→ result`: finish the innermost iteration.
     IterEnd,
+    /// `→ result`: the value of fused aggregate `i`, computed with the
+    /// other aggregates over the same list in one pass on first use.
+    Fused(u32),
     /// `slot op const`: compare a profile slot with a constant, the
     /// commonest condition shape (`user.age < 30`), in one dispatch.
     SlotCmpConst(u32, BinOp, u32),

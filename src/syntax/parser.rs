@@ -83,19 +83,72 @@ pub(super) fn parse_expression(
 
 /// Words after which an operand is still to come, or which are structure.
 const NOT_OPERAND_END: &[&str] = &[
-    "and", "or", "not", "in", "is", "between", "within", "matches", "starts_with", "ends_with",
-    "contains", "has_any", "has_all", "where", "as", "then", "else", "after", "before", "next",
-    "if", "segment", "let", "decision", "experiment", "trigger", "test", "schema", "when", "emit",
+    "and",
+    "or",
+    "not",
+    "in",
+    "is",
+    "between",
+    "within",
+    "matches",
+    "starts_with",
+    "ends_with",
+    "contains",
+    "has_any",
+    "has_all",
+    "where",
+    "as",
+    "then",
+    "else",
+    "after",
+    "before",
+    "next",
+    "if",
+    "segment",
+    "let",
+    "decision",
+    "experiment",
+    "trigger",
+    "test",
+    "schema",
+    "when",
+    "emit",
     "on",
 ];
 /// Words that may follow an operand without ending its expression.
 const CONTINUES_EXPR: &[&str] = &[
-    "and", "or", "not", "in", "is", "between", "within", "matches", "starts_with", "ends_with",
-    "contains", "has_any", "has_all", "where", "as", "then", "else", "after", "before",
+    "and",
+    "or",
+    "not",
+    "in",
+    "is",
+    "between",
+    "within",
+    "matches",
+    "starts_with",
+    "ends_with",
+    "contains",
+    "has_any",
+    "has_all",
+    "where",
+    "as",
+    "then",
+    "else",
+    "after",
+    "before",
 ];
 /// Words that always start something new (an item, a branch, a trigger part).
 const STARTS_ANEW: &[&str] = &[
-    "segment", "let", "decision", "experiment", "trigger", "test", "schema", "when", "emit", "on",
+    "segment",
+    "let",
+    "decision",
+    "experiment",
+    "trigger",
+    "test",
+    "schema",
+    "when",
+    "emit",
+    "on",
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -235,7 +288,13 @@ impl<'a> Scanner<'a> {
         self.depth -= p;
     }
 
-    fn open(&mut self, open: Open, at: usize, plain: bool, string_start: usize) -> Result<(), Diagnostic> {
+    fn open(
+        &mut self,
+        open: Open,
+        at: usize,
+        plain: bool,
+        string_start: usize,
+    ) -> Result<(), Diagnostic> {
         self.frames.push(Frame {
             open,
             at,
@@ -275,7 +334,11 @@ impl<'a> Scanner<'a> {
 
     fn run(mut self) -> Result<(), Diagnostic> {
         let b = self.bytes;
-        let mut i = if self.text.starts_with('\u{FEFF}') { 3 } else { 0 };
+        let mut i = if self.text.starts_with('\u{FEFF}') {
+            3
+        } else {
+            0
+        };
         // Some((start, interpolates)) while inside a string's text.
         let mut string: Option<(usize, bool)> = None;
         while i <= b.len() {
@@ -388,12 +451,10 @@ impl<'a> Scanner<'a> {
                     i += 1;
                     while i < b.len() {
                         let d = b[i];
-                        if d.is_ascii_alphanumeric() || d == b'_' || d == b'.' {
-                            i += 1;
-                        } else if (d == b'+' || d == b'-')
+                        let exponent_sign = (d == b'+' || d == b'-')
                             && matches!(b[i - 1], b'e' | b'E')
-                            && b.get(i + 1).is_some_and(u8::is_ascii_digit)
-                        {
+                            && b.get(i + 1).is_some_and(u8::is_ascii_digit);
+                        if d.is_ascii_alphanumeric() || d == b'_' || d == b'.' || exponent_sign {
                             i += 1;
                         } else if d == b'%' {
                             i += 1;
@@ -409,8 +470,7 @@ impl<'a> Scanner<'a> {
                         self.end_expression();
                     }
                     i += 1;
-                    while i < b.len()
-                        && (b[i].is_ascii_alphanumeric() || b"_:.+-".contains(&b[i]))
+                    while i < b.len() && (b[i].is_ascii_alphanumeric() || b"_:.+-".contains(&b[i]))
                     {
                         i += 1;
                     }
@@ -531,8 +591,8 @@ fn expected_phrase(rule: Rule) -> Option<(u8, &'static str)> {
         field_name | element_field => (0, "a field name"),
         plain_string | string => (0, "a string"),
         pattern => (0, "a pattern string (`matches` takes a literal)"),
-        number | time | kw_true | kw_false | kw_it | kw_profile | paren | list | call
-        | if_head | op_not | op_neg | expr | full_expr | additive => (0, "an expression"),
+        number | time | kw_true | kw_false | kw_it | kw_profile | paren | list | call | if_head
+        | op_not | op_neg | expr | full_expr | additive => (0, "an expression"),
         op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_not_in | op_in
         | op_starts_with | op_ends_with | op_contains | op_has_any | op_has_all | op_coalesce
         | op_add | op_sub | op_mul | op_div | op_rem | field_access | index_access | is_null
@@ -549,19 +609,47 @@ fn expected_phrase(rule: Rule) -> Option<(u8, &'static str)> {
         type_expr | type_name | list_type | record_type | enum_type | kw_list => (0, "a type"),
         nullable => (3, "`?`"),
         kw_schema | kw_let | kw_segment | kw_decision | kw_experiment | kw_trigger | kw_test
-        | schema | let_item | segment | decision | experiment | trigger | test => {
-            (4, "a new item")
-        }
+        | schema | let_item | segment | decision | experiment | trigger | test => (4, "a new item"),
         EOI => (5, "end of file"),
         _ => return None,
     })
 }
 
 const RESERVED: &[&str] = &[
-    "segment", "let", "decision", "experiment", "trigger", "test", "schema", "event", "when",
-    "else", "and", "or", "not", "in", "is", "null", "true", "false", "if", "then", "where",
-    "between", "within", "matches", "starts_with", "ends_with", "contains", "has_any", "has_all",
-    "emit", "on", "it", "now", "profile",
+    "segment",
+    "let",
+    "decision",
+    "experiment",
+    "trigger",
+    "test",
+    "schema",
+    "event",
+    "when",
+    "else",
+    "and",
+    "or",
+    "not",
+    "in",
+    "is",
+    "null",
+    "true",
+    "false",
+    "if",
+    "then",
+    "where",
+    "between",
+    "within",
+    "matches",
+    "starts_with",
+    "ends_with",
+    "contains",
+    "has_any",
+    "has_all",
+    "emit",
+    "on",
+    "it",
+    "now",
+    "profile",
 ];
 
 /// What the parser found at `pos`: a phrase and the span to point at.
@@ -663,7 +751,10 @@ fn translate_error(
     };
     let (found, range, word) = found_at(text, pos);
     let span = Span::new(file, range.start, range.end);
-    let mut phrases: Vec<(u8, &str)> = positives.iter().filter_map(|r| expected_phrase(*r)).collect();
+    let mut phrases: Vec<(u8, &str)> = positives
+        .iter()
+        .filter_map(|r| expected_phrase(*r))
+        .collect();
     phrases.sort();
     phrases.dedup_by(|a, b| a.1 == b.1);
     if phrases.len() > 1 {
@@ -671,7 +762,15 @@ fn translate_error(
     }
     // Names, strings, maps, `now`… are kinds of expression.
     if phrases.iter().any(|p| p.1 == "an expression") {
-        let kinds = ["a name", "a field name", "a string", "`{`", "`event`", "`now`", "`null`"];
+        let kinds = [
+            "a name",
+            "a field name",
+            "a string",
+            "`{`",
+            "`event`",
+            "`now`",
+            "`null`",
+        ];
         phrases.retain(|p| !kinds.contains(&p.1));
     }
     let has = |s: &str| phrases.iter().any(|p| p.1 == s);
@@ -720,11 +819,21 @@ fn translate_error(
         span,
         format!("expected {expected}"),
     );
+    if has("a new item") {
+        d = d.with_help(
+            "items start with `segment`, `let`, `decision`, `experiment`, `trigger`, `test` or `schema`",
+        );
+    }
     if text[pos..].starts_with('=') && !text[pos..].starts_with("==") && has("an operator") {
         d = d.with_help("use `==` to compare values");
     }
-    if pos > 0 && text[..pos].ends_with('%') && word.is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit())) {
-        d = d.with_help("a number directly followed by `%` is a percentage; write `7 % 2` for the remainder");
+    if pos > 0
+        && text[..pos].ends_with('%')
+        && word.is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        d = d.with_help(
+            "a number directly followed by `%` is a percentage; write `7 % 2` for the remainder",
+        );
     }
     if list.is_empty() {
         d = Diagnostic::error(format!("unexpected {found}"), span, "not expected here");
@@ -795,7 +904,17 @@ fn is_punct(rule: Rule) -> bool {
     use Rule::*;
     matches!(
         rule,
-        arrow | assign | colon | comma | lbrace | rbrace | rbracket | rparen | langle | rangle | pipe
+        arrow
+            | assign
+            | colon
+            | comma
+            | lbrace
+            | rbrace
+            | rbracket
+            | rparen
+            | langle
+            | rangle
+            | pipe
     )
 }
 
@@ -974,7 +1093,9 @@ impl<'l> Builder<'l> {
                 let inner = kids(base).nth(1).expect("element type");
                 TypeExprKind::List(Box::new(self.type_expr(inner)))
             }
-            Rule::record_type => TypeExprKind::Record(kids(base).map(|p| self.prop_decl(p)).collect()),
+            Rule::record_type => {
+                TypeExprKind::Record(kids(base).map(|p| self.prop_decl(p)).collect())
+            }
             Rule::enum_type => TypeExprKind::Enum(kids(base).map(|p| self.str_lit(p)).collect()),
             r => unreachable!("not a type: {r:?}"),
         };
@@ -1037,14 +1158,18 @@ impl<'l> Builder<'l> {
                 let rule = c.as_rule();
                 let mut parts = kids(c).skip(1);
                 let kind = match rule {
-                    Rule::unit_clause => ExperimentClauseKind::Unit(self.expr_of(parts.next().expect("unit"))),
-                    Rule::salt_clause => ExperimentClauseKind::Salt(self.str_lit(parts.next().expect("salt"))),
-                    Rule::eligible_clause => {
-                        ExperimentClauseKind::Eligible(self.expr_of(parts.next().expect("eligible")))
+                    Rule::unit_clause => {
+                        ExperimentClauseKind::Unit(self.expr_of(parts.next().expect("unit")))
                     }
-                    Rule::coverage_clause => {
-                        ExperimentClauseKind::Coverage(self.expr_of(parts.next().expect("coverage")))
+                    Rule::salt_clause => {
+                        ExperimentClauseKind::Salt(self.str_lit(parts.next().expect("salt")))
                     }
+                    Rule::eligible_clause => ExperimentClauseKind::Eligible(
+                        self.expr_of(parts.next().expect("eligible")),
+                    ),
+                    Rule::coverage_clause => ExperimentClauseKind::Coverage(
+                        self.expr_of(parts.next().expect("coverage")),
+                    ),
                     Rule::variants_clause => ExperimentClauseKind::Variants(
                         parts
                             .map(|v| {
@@ -1119,7 +1244,9 @@ impl<'l> Builder<'l> {
                 let mut parts = kids(s).skip(1);
                 let kind = match rule {
                     Rule::now_stmt => TestStmtKind::Now(self.expr_of(parts.next().expect("now"))),
-                    Rule::expect_stmt => TestStmtKind::Expect(self.expr_of(parts.next().expect("expect"))),
+                    Rule::expect_stmt => {
+                        TestStmtKind::Expect(self.expr_of(parts.next().expect("expect")))
+                    }
                     Rule::given_variant => {
                         parts.next(); // `variant`
                         let experiment = self.ident(&parts.next().expect("experiment"));
@@ -1132,7 +1259,10 @@ impl<'l> Builder<'l> {
                     Rule::given_file => {
                         parts.next(); // `file`
                         let path = self.str_lit(parts.next().expect("path"));
-                        let with = parts.next().map(|w| self.with_clause(w)).unwrap_or_default();
+                        let with = parts
+                            .next()
+                            .map(|w| self.with_clause(w))
+                            .unwrap_or_default();
                         TestStmtKind::GivenFile { path, with }
                     }
                     Rule::given_event => {
@@ -1143,7 +1273,10 @@ impl<'l> Builder<'l> {
                     Rule::given_literal => {
                         let node = self.operand(parts.next().expect("profile map"));
                         let profile = self.take(node);
-                        let with = parts.next().map(|w| self.with_clause(w)).unwrap_or_default();
+                        let with = parts
+                            .next()
+                            .map(|w| self.with_clause(w))
+                            .unwrap_or_default();
                         TestStmtKind::GivenLiteral { profile, with }
                     }
                     r => unreachable!("not a test statement: {r:?}"),
@@ -1320,11 +1453,19 @@ impl<'l> Builder<'l> {
                     }
                 }
                 let depth = rhs.depth;
-                self.node(ExprKind::Unary(UnaryOp::Neg, Box::new(self.take(rhs))), span, depth)
+                self.node(
+                    ExprKind::Unary(UnaryOp::Neg, Box::new(self.take(rhs))),
+                    span,
+                    depth,
+                )
             }
             Rule::op_not => {
                 let depth = rhs.depth;
-                self.node(ExprKind::Unary(UnaryOp::Not, Box::new(self.take(rhs))), span, depth)
+                self.node(
+                    ExprKind::Unary(UnaryOp::Not, Box::new(self.take(rhs))),
+                    span,
+                    depth,
+                )
             }
             Rule::if_head => {
                 let mut it = kids(op).skip(1);
@@ -1391,7 +1532,8 @@ impl<'l> Builder<'l> {
                         }
                         Rule::window_anchor => {
                             let mut ap = kids(part);
-                            let after = ap.next().expect("after/before").as_rule() == Rule::kw_after;
+                            let after =
+                                ap.next().expect("after/before").as_rule() == Rule::kw_after;
                             let at = self.expr(ap.next().expect("anchor"));
                             depth = depth.max(at.depth);
                             let at = Box::new(self.take(at));
@@ -1530,11 +1672,14 @@ impl<'l> Builder<'l> {
         for part in parts {
             match part {
                 StrPart::Text(t) => name.push_str(&t),
-                StrPart::Expr(e) => self.error(Diagnostic::error(
-                    "a map key cannot be interpolated",
-                    e.span,
-                    "interpolation in a key",
-                ).with_help("write `{{` for a literal brace")),
+                StrPart::Expr(e) => self.error(
+                    Diagnostic::error(
+                        "a map key cannot be interpolated",
+                        e.span,
+                        "interpolation in a key",
+                    )
+                    .with_help("write `{{` for a literal brace"),
+                ),
             }
         }
         Ident { name, span }
@@ -1552,10 +1697,9 @@ impl<'l> Builder<'l> {
         let percent = lit.suffix == "%";
         if lit.frac.is_empty() && lit.exp.is_none() && !percent {
             // An integer; magnitudes beyond u128 saturate (still out of range).
-            let v = lit
-                .int
-                .bytes()
-                .fold(0u128, |acc, d| acc.saturating_mul(10).saturating_add((d - b'0') as u128));
+            let v = lit.int.bytes().fold(0u128, |acc, d| {
+                acc.saturating_mul(10).saturating_add((d - b'0') as u128)
+            });
             let mut n = self.leaf(ExprKind::Int(if v <= MAX_I64 { v as i64 } else { 0 }), span);
             n.int_literal = Some(v);
             return n;
@@ -1563,7 +1707,9 @@ impl<'l> Builder<'l> {
         let mantissa = format!("{}{}", lit.int, lit.frac);
         let exp: i64 = lit.exp.unwrap_or(0).clamp(-100_000, 100_000);
         let shift = exp - lit.frac.len() as i64 - if percent { 2 } else { 0 };
-        let value: f64 = format!("{mantissa}e{shift}").parse().unwrap_or(f64::INFINITY);
+        let value: f64 = format!("{mantissa}e{shift}")
+            .parse()
+            .unwrap_or(f64::INFINITY);
         if !value.is_finite() {
             self.error(Diagnostic::error(
                 "number literal out of range",
@@ -1691,7 +1837,9 @@ impl<'l> Builder<'l> {
                     self.span(p),
                     "unknown escape",
                 )
-                .with_help("the escapes are `\\n`, `\\t`, `\\\"`, `\\\\` and `\\u{…}` (1–6 hex digits)"),
+                .with_help(
+                    "the escapes are `\\n`, `\\t`, `\\\"`, `\\\\` and `\\u{…}` (1–6 hex digits)",
+                ),
             ),
         }
     }
@@ -1891,8 +2039,14 @@ mod tests {
     fn times() {
         assert_eq!(parse_time("1970-01-01"), Some(0));
         assert_eq!(parse_time("2026-11-20T12:00:00Z"), Some(1_795_176_000_000));
-        assert_eq!(parse_time("2026-11-20T13:00:00+01:00"), Some(1_795_176_000_000));
-        assert_eq!(parse_time("2026-11-20t12:00:00.1239z"), Some(1_795_176_000_123));
+        assert_eq!(
+            parse_time("2026-11-20T13:00:00+01:00"),
+            Some(1_795_176_000_000)
+        );
+        assert_eq!(
+            parse_time("2026-11-20t12:00:00.1239z"),
+            Some(1_795_176_000_123)
+        );
         assert_eq!(parse_time("1969-12-31T23:59:59.5Z"), Some(-500));
         assert_eq!(parse_time("2024-02-29"), Some(19_782 * 86_400_000));
         for bad in [
@@ -1915,19 +2069,68 @@ mod tests {
             ExprKind::Float(f, d) => (f, d),
             k => panic!("{k:?}"),
         };
-        assert_eq!(float("50%"), (0.5, Some(Decimal { digits: 50, scale: 2 })));
-        assert_eq!(float("12.5%"), (0.125, Some(Decimal { digits: 125, scale: 3 })));
-        assert_eq!(float("0.1"), (0.1, Some(Decimal { digits: 1, scale: 1 })));
-        assert_eq!(float("1e-3"), (0.001, Some(Decimal { digits: 1, scale: 3 })));
-        assert_eq!(float("2.5E+3"), (2500.0, Some(Decimal { digits: 2500, scale: 0 })));
+        assert_eq!(
+            float("50%"),
+            (
+                0.5,
+                Some(Decimal {
+                    digits: 50,
+                    scale: 2
+                })
+            )
+        );
+        assert_eq!(
+            float("12.5%"),
+            (
+                0.125,
+                Some(Decimal {
+                    digits: 125,
+                    scale: 3
+                })
+            )
+        );
+        assert_eq!(
+            float("0.1"),
+            (
+                0.1,
+                Some(Decimal {
+                    digits: 1,
+                    scale: 1
+                })
+            )
+        );
+        assert_eq!(
+            float("1e-3"),
+            (
+                0.001,
+                Some(Decimal {
+                    digits: 1,
+                    scale: 3
+                })
+            )
+        );
+        assert_eq!(
+            float("2.5E+3"),
+            (
+                2500.0,
+                Some(Decimal {
+                    digits: 2500,
+                    scale: 0
+                })
+            )
+        );
         assert_eq!(float("33.3%").0, 0.333);
         assert_eq!(expr("1_000").kind, ExprKind::Int(1000));
         assert_eq!(expr("-9223372036854775808").kind, ExprKind::Int(i64::MIN));
         assert_eq!(expr("- 5").kind, ExprKind::Int(-5));
         assert_eq!(expr("500ms").kind, ExprKind::Duration(500));
         assert_eq!(expr("2w").kind, ExprKind::Duration(1_209_600_000));
-        assert!(expr_err("9223372036854775808")[0].message.contains("out of range"));
-        assert!(expr_err("-(9223372036854775808)")[0].message.contains("out of range"));
+        assert!(expr_err("9223372036854775808")[0]
+            .message
+            .contains("out of range"));
+        assert!(expr_err("-(9223372036854775808)")[0]
+            .message
+            .contains("out of range"));
         assert!(expr_err("3days")[0].message.contains("bad duration"));
         assert!(expr_err("1.5h")[0].message.contains("bad duration"));
     }
@@ -1940,7 +2143,12 @@ mod tests {
         assert!(m.is_err(), "é is not a name");
         let m = parse_module(FileId(3), "\u{FEFF}let x =\r\n\t1\r\n", &Limits::default()).unwrap();
         assert_eq!(m.items[0].span, Span::new(FileId(3), 3, 14));
-        let m = parse_module(FileId(0), "let x = a.b # c\n\nlet y = [1] ", &Limits::default()).unwrap();
+        let m = parse_module(
+            FileId(0),
+            "let x = a.b # c\n\nlet y = [1] ",
+            &Limits::default(),
+        )
+        .unwrap();
         assert_eq!(m.items[0].span, Span::new(FileId(0), 0, 11));
         assert_eq!(m.items[1].span, Span::new(FileId(0), 17, 28));
     }
@@ -1948,11 +2156,15 @@ mod tests {
     #[test]
     fn strings() {
         let e = expr(r#""a\tb\u{1F600}{{x}} {1 + 2}""#);
-        let ExprKind::Str(parts) = e.kind else { panic!() };
+        let ExprKind::Str(parts) = e.kind else {
+            panic!()
+        };
         assert_eq!(parts[0], StrPart::Text("a\tb\u{1F600}{x} ".into()));
         assert!(matches!(parts[1], StrPart::Expr(_)));
         let e = expr(r#"s matches "^\d+\"$""#);
-        let ExprKind::Matches { pattern, .. } = e.kind else { panic!() };
+        let ExprKind::Matches { pattern, .. } = e.kind else {
+            panic!()
+        };
         assert_eq!(pattern, "^\\d+\"$");
     }
 
@@ -1991,7 +2203,9 @@ mod tests {
             &Limits::default(),
         )
         .unwrap_or_else(|d| panic!("{d:?}"));
-        let ItemKind::Segment(s) = &m.items[0].kind else { panic!() };
+        let ItemKind::Segment(s) = &m.items[0].kind else {
+            panic!()
+        };
         assert_eq!(s.label.as_ref().unwrap().value, "{not interpolated");
     }
 }

@@ -450,14 +450,12 @@ fn expr(out: &mut String, e: &Expr) {
         ExprKind::Unary(UnaryOp::Not, x) => args(out, "not", &[x]),
         ExprKind::Binary(BinaryOp::NotIn, l, r) => args(out, "not-in", &[l, r]),
         ExprKind::Binary(op, l, r) => args(out, op.symbol(), &[l, r]),
-        ExprKind::IsNull { operand, negated } => {
-            args(out, if *negated { "is-not-null" } else { "is-null" }, &[operand])
-        }
-        ExprKind::Between {
-            operand,
-            low,
-            high,
-        } => args(out, "between", &[operand, low, high]),
+        ExprKind::IsNull { operand, negated } => args(
+            out,
+            if *negated { "is-not-null" } else { "is-null" },
+            &[operand],
+        ),
+        ExprKind::Between { operand, low, high } => args(out, "between", &[operand, low, high]),
         ExprKind::Within {
             operand,
             duration,

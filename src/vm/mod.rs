@@ -65,6 +65,20 @@ enum RuleState {
     OutOfSteps,
 }
 
+/// What a fused aggregate's share of a pass produced.
+#[derive(Debug, Default)]
+struct FusedOutcome {
+    value: Value,
+    /// Steps a separate pass would have counted.
+    steps: u64,
+    /// The error a separate pass would have raised.
+    error: Option<(Span, Arc<str>, Option<Arc<str>>)>,
+    /// It ran past the budget left when the pass started.
+    out_of_steps: bool,
+    /// It already knows its answer (exists, first, all) or failed.
+    done: bool,
+}
+
 /// One running aggregate.
 #[derive(Debug)]
 struct IterFrame {
@@ -117,6 +131,10 @@ pub struct Machine {
     now: i64,
     /// Variants forced by a test (`given variant`), by rule index.
     pub(crate) forced: Vec<(u32, Arc<str>)>,
+    /// Per fused group: whether its shared pass has run this evaluation.
+    groups_done: Vec<bool>,
+    /// Per fused aggregate: its outcome from the shared pass.
+    fused: Vec<FusedOutcome>,
     /// When set (by `onramp test --coverage`), every decision branch
     /// condition's outcome is logged: (rule, branch, matched).
     pub(crate) branch_log: Option<Vec<(u32, u32, bool)>>,
@@ -137,6 +155,7 @@ impl Machine {
         self.steps = 0;
         self.budget = budget;
         self.now = now;
+        self.groups_done.clear();
     }
 
     /// Runs every output rule in source order, then the triggers listening
@@ -196,11 +215,7 @@ impl Machine {
 
     fn truthy(&self, v: &Value, program: &Program, chunk: ChunkId) -> Result<bool, Fault> {
         ops::condition(v).map_err(|m| Fault::Error {
-            span: program.bytecode.chunks[chunk as usize]
-                .spans
-                .first()
-                .copied()
-                .unwrap_or_default(),
+            span: program.bytecode.chunks[chunk as usize].root,
             message: Arc::from(m),
             path: None,
         })
@@ -340,11 +355,7 @@ impl Machine {
                     Value::Null | Value::Str(_) => return Ok(Value::Null),
                     other => {
                         return Err(Fault::Error {
-                            span: program.bytecode.chunks[e.unit as usize]
-                                .spans
-                                .first()
-                                .copied()
-                                .unwrap_or_default(),
+                            span: program.bytecode.chunks[e.unit as usize].root,
                             message: Arc::from(format!(
                                 "type error: an experiment unit must be a string or an int, but this is {}",
                                 article(other)
@@ -525,9 +536,34 @@ impl Machine {
                     let v = ops::binary(bin, &a, &b).map_err(|m| error(pc - 1, m, None))?;
                     self.stack.push(v);
                 }
+                Op::Fused(id) => {
+                    let v = self.fused_value(program, id)?;
+                    self.stack.push(v);
+                }
                 Op::SlotCmpConst(slot, bin, c) => {
-                    let a = self.slot(program, slot).map_err(|f| with_span(f, chunk.spans[pc - 1]))?;
-                    let v = compare_fast(bin, &a, &consts[c as usize]).map_err(|m| error(pc - 1, m, None))?;
+                    // Borrow the bound value: no reference-count traffic on
+                    // the commonest condition.
+                    if let Some(Err(_)) = self.slots.get(slot as usize) {
+                        let f = self.slot(program, slot).err().unwrap_or(Fault::Reported);
+                        let at = (pc - 1) as u32;
+                        let span = chunk
+                            .operand_spans
+                            .iter()
+                            .find(|(i, _)| *i == at)
+                            .map_or(chunk.spans[pc - 1], |(_, s)| *s);
+                        return Err(with_span(f, span));
+                    }
+                    // The constant and the comparison, counted once the
+                    // field was read, before comparing.
+                    self.steps += 2;
+                    if self.steps > self.budget {
+                        return Err(Fault::Budget);
+                    }
+                    let a = match self.slots.get(slot as usize) {
+                        Some(Ok(a)) => a,
+                        _ => &Value::Null,
+                    };
+                    let v = compare_fast(bin, a, &consts[c as usize]).map_err(|m| error(pc - 1, m, None))?;
                     self.stack.push(v);
                 }
                 Op::IsNull(negated) => {
@@ -620,17 +656,7 @@ impl Machine {
                             ))
                         }
                     };
-                    self.iters.push(IterFrame {
-                        kind,
-                        list,
-                        next: 0,
-                        done: false,
-                        current: Value::Null,
-                        count: 0,
-                        acc: Value::Null,
-                        float_sum: 0.0,
-                        items: Vec::new(),
-                    });
+                    self.iters.push(new_frame(kind, list));
                 }
                 Op::IterNext(exit) => {
                     let Some(frame) = self.iters.last_mut() else {
@@ -674,6 +700,212 @@ impl Machine {
         Ok(self.pop())
     }
 
+    /// The value of a fused aggregate, running its group's pass first if
+    /// needed, and charging the steps its own pass would have taken.
+    fn fused_value(&mut self, program: &Program, id: u32) -> Result<Value, Fault> {
+        let agg = &program.bytecode.fused[id as usize];
+        let group = agg.group as usize;
+        if self.groups_done.len() < program.bytecode.groups.len() {
+            self.groups_done.resize(program.bytecode.groups.len(), false);
+        }
+        if !self.groups_done[group] {
+            self.run_group(program, group);
+            self.groups_done[group] = true;
+        }
+        let outcome = &mut self.fused[id as usize];
+        self.steps = self.steps.saturating_add(outcome.steps);
+        if outcome.out_of_steps || self.steps > self.budget {
+            return Err(Fault::Budget);
+        }
+        if let Some((span, message, path)) = &outcome.error {
+            return Err(Fault::Error {
+                span: *span,
+                message: message.clone(),
+                path: path.clone(),
+            });
+        }
+        Ok(outcome.value.clone())
+    }
+
+    /// One pass over a profile list for every aggregate of a group.
+    fn run_group(&mut self, program: &Program, group: usize) {
+        let g = &program.bytecode.groups[group];
+        let fused = &program.bytecode.fused;
+        if self.fused.len() < fused.len() {
+            self.fused.resize_with(fused.len(), FusedOutcome::default);
+        }
+        // Each aggregate may spend at most what is left now; the pass stops
+        // an aggregate there instead of running on (§14 budget).
+        let allowance = self.budget.saturating_sub(self.steps);
+        let list = self.slot(program, g.slot);
+        for &a in &g.aggs {
+            let agg = &fused[a as usize];
+            let o = &mut self.fused[a as usize];
+            *o = FusedOutcome::default();
+            // The aggregate node and its list operand.
+            o.steps = 2;
+            match &list {
+                Err(Fault::Error { message, path, .. }) => {
+                    o.steps = 1;
+                    o.error = Some((agg.list_span, message.clone(), path.clone()));
+                    o.done = true;
+                }
+                Err(_) => o.done = true,
+                Ok(Value::Null | Value::List(_)) => {}
+                Ok(other) => {
+                    let path = program.checked.slots[g.slot as usize].dotted();
+                    o.error = Some((
+                        agg.span,
+                        Arc::from(format!(
+                            "`{path}`: type error: `{}` needs a list, but this is {}",
+                            agg.kind.name(),
+                            article(other)
+                        )),
+                        Some(Arc::from(path)),
+                    ));
+                    o.done = true;
+                }
+            }
+            if !o.done {
+                o.value = Value::Null;
+            }
+        }
+        let Ok(Value::List(items)) = list else {
+            self.finish_group(program, g);
+            return;
+        };
+        // Accumulators live in iteration frames, as in a separate pass; the
+        // frame on top of the iteration stack also provides the element to
+        // the per-element chunks (`Element(0)`).
+        let mut frames: Vec<IterFrame> = g.aggs.iter().map(|&a| new_frame(fused[a as usize].kind, None)).collect();
+        let saved_budget = self.budget;
+        self.budget = u64::MAX;
+        self.iters.push(new_frame(AggKind::Count, None));
+        let top = self.iters.len() - 1;
+        for item in items.iter() {
+            let name = if g.by_name {
+                match item {
+                    Value::Map(_) => Some(item.get("name")),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            self.iters[top].current = item.clone();
+            let mut all_done = true;
+            for (k, &a) in g.aggs.iter().enumerate() {
+                let agg = &fused[a as usize];
+                if self.fused[a as usize].done {
+                    continue;
+                }
+                all_done = false;
+                let before = self.steps;
+                let result = self.fused_element(program, agg, name, &mut frames[k]);
+                let spent = self.steps - before;
+                let o = &mut self.fused[a as usize];
+                o.steps += 1 + spent;
+                match result {
+                    Ok(()) => {}
+                    Err(Fault::Error { span, message, path }) => {
+                        o.error = Some((span, message, path));
+                        o.done = true;
+                    }
+                    Err(_) => o.done = true,
+                }
+                if frames[k].done {
+                    o.done = true;
+                }
+                if o.steps > allowance {
+                    o.out_of_steps = true;
+                    o.done = true;
+                }
+                self.steps = before;
+            }
+            if all_done {
+                break;
+            }
+        }
+        self.iters.truncate(top);
+        self.budget = saved_budget;
+        for (k, &a) in g.aggs.iter().enumerate() {
+            let frame = std::mem::replace(&mut frames[k], new_frame(AggKind::Count, None));
+            let o = &mut self.fused[a as usize];
+            if o.error.is_none() && !o.out_of_steps {
+                o.value = finish(frame);
+            }
+        }
+    }
+
+    /// An empty or unusable list: every aggregate that did not fail gets
+    /// its empty result.
+    fn finish_group(&mut self, program: &Program, g: &crate::compile::FusedGroup) {
+        for &a in &g.aggs {
+            let kind = program.bytecode.fused[a as usize].kind;
+            let o = &mut self.fused[a as usize];
+            if o.error.is_none() && !o.out_of_steps && !o.done {
+                o.value = finish(new_frame(kind, None));
+            }
+        }
+    }
+
+    /// One element for one fused aggregate.
+    fn fused_element(
+        &mut self,
+        program: &Program,
+        agg: &crate::compile::FusedAgg,
+        name: Option<Option<&Value>>,
+        frame: &mut IterFrame,
+    ) -> Result<(), Fault> {
+        frame.current = self.iters.last().map(|f| f.current.clone()).unwrap_or_default();
+        let passes = match (&agg.name, name) {
+            // A map element: test its name without running code, but count
+            // the steps the test stands for.
+            (Some(want), Some(have)) => {
+                let matched = matches!(have, Some(Value::Str(s)) if **s == **want);
+                self.steps += u64::from(agg.name_cost) + u64::from(agg.and_cost);
+                if !matched {
+                    false
+                } else if let Some(rest) = agg.rest {
+                    let v = self.run(program, rest)?;
+                    self.condition_of(v, program, rest)?
+                } else {
+                    true
+                }
+            }
+            // Anything else runs the whole filter as a separate pass would.
+            _ => match agg.full_filter {
+                Some(f) => {
+                    let v = self.run(program, f)?;
+                    self.condition_of(v, program, f)?
+                }
+                None => true,
+            },
+        };
+        if !passes {
+            return Ok(());
+        }
+        let value = match (agg.projection, agg.kind) {
+            (Some(p), _) => self.run(program, p)?,
+            (None, AggKind::Sum | AggKind::Avg | AggKind::Min | AggKind::Max | AggKind::Distinct | AggKind::All) => {
+                frame.current.clone()
+            }
+            _ => Value::Null,
+        };
+        step(frame, value).map_err(|m| Fault::Error {
+            span: agg.span,
+            message: Arc::from(m),
+            path: None,
+        })
+    }
+
+    fn condition_of(&self, v: Value, program: &Program, chunk: ChunkId) -> Result<bool, Fault> {
+        ops::condition(&v).map_err(|m| Fault::Error {
+            span: program.bytecode.chunks[chunk as usize].root,
+            message: Arc::from(m),
+            path: None,
+        })
+    }
+
     fn slot(&self, program: &Program, i: u32) -> Result<Value, Fault> {
         match self.slots.get(i as usize) {
             Some(Ok(v)) => Ok(v.clone()),
@@ -684,6 +916,20 @@ impl Machine {
             }),
             None => Ok(Value::Null),
         }
+    }
+}
+
+fn new_frame(kind: AggKind, list: Option<Arc<[Value]>>) -> IterFrame {
+    IterFrame {
+        kind,
+        list,
+        next: 0,
+        done: false,
+        current: Value::Null,
+        count: 0,
+        acc: Value::Null,
+        float_sum: 0.0,
+        items: Vec::new(),
     }
 }
 
