@@ -230,6 +230,7 @@ impl Session {
                 Err(e) => e,
             },
             "disasm" => self.disasm(arg),
+            "explain" => self.explain(arg),
             other => format!("error: unknown command `:{other}` (try :help)"),
         };
         (out, false)
@@ -249,6 +250,16 @@ impl Session {
         }
         let text = std::fs::read_to_string(arg).map_err(|e| format!("error: cannot read {arg}: {e}"))?;
         serde_json::from_str(&text).map_err(|e| format!("error: {arg} is not valid JSON: {e}"))
+    }
+
+    fn explain(&self, name: &str) -> String {
+        let Some(p) = &self.program else {
+            return "error: no program loaded".into();
+        };
+        match onramp::explain::explain(p, &self.profile, &self.context(), name) {
+            Ok(e) => e.render(),
+            Err(e) => format!("error: {e}"),
+        }
     }
 
     fn disasm(&self, name: &str) -> String {
