@@ -559,6 +559,73 @@ impl<'p> Evaluator<'p> {
         let m = &self.machine;
         EvalResult::from_raw(self.program, &m.values, &m.actions, &m.errors)
     }
+
+    /// The last evaluation's §11 document as compact JSON text, byte for
+    /// byte `result().to_json().to_string()`, written straight from the
+    /// VM's values (the batch path's hot spot).
+    pub fn write_result_json(&self, out: &mut String) {
+        use crate::value::write_json_str;
+        let program = self.program;
+        let m = &self.machine;
+        let names = &program.names;
+        let value = |r: u32| m.values.get(r as usize).unwrap_or(&Value::Null);
+        let section = |out: &mut String, key: &str, list: &[(Arc<str>, u32)], write: &dyn Fn(&mut String, u32)| {
+            write_json_str(key, out);
+            out.push_str(":{");
+            for (i, (name, r)) in list.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_str(name, out);
+                out.push(':');
+                write(out, *r);
+            }
+            out.push('}');
+        };
+        out.push('{');
+        section(out, "segments", &names.segments, &|o, r| {
+            o.push_str(if value(r).is_true() { "true" } else { "false" })
+        });
+        out.push(',');
+        section(out, "decisions", &names.decisions, &|o, r| value(r).write_json(o));
+        out.push(',');
+        section(out, "experiments", &names.experiments, &|o, r| value(r).write_json(o));
+        out.push_str(",\"actions\":[");
+        for (i, a) in m.actions.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"trigger\":");
+            write_json_str(&program.checked.triggers[a.trigger as usize].name, out);
+            out.push_str(",\"action\":");
+            write_json_str(&a.action, out);
+            out.push_str(",\"payload\":");
+            a.payload.write_json(out);
+            out.push('}');
+        }
+        out.push_str("],\"errors\":[");
+        for (i, e) in m.errors.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let rule = match e.origin {
+                Origin::Rule(r) => &program.checked.rules[r as usize].name,
+                Origin::Trigger(t) => &program.checked.triggers[t as usize].name,
+            };
+            out.push_str("{\"rule\":");
+            write_json_str(rule, out);
+            out.push_str(",\"at\":");
+            write_json_str(&program.sources.location(e.span).to_string(), out);
+            out.push_str(",\"message\":");
+            write_json_str(&e.message, out);
+            if let Some(p) = &e.path {
+                out.push_str(",\"path\":");
+                write_json_str(p, out);
+            }
+            out.push('}');
+        }
+        out.push_str("]}");
+    }
 }
 
 impl EvalResult {

@@ -68,3 +68,29 @@ fn text_and_value_binding_agree_on_odd_shapes() {
         assert_eq!(a, b, "{text}");
     }
 }
+
+#[test]
+fn the_direct_json_writer_matches_serde_json() {
+    let program = Program::load(concat!(env!("CARGO_MANIFEST_DIR"), "/rules")).unwrap();
+    let ctx = Context::at_millis(onramp::time::parse_time("2026-11-20T12:00:00Z").unwrap())
+        .with_event(serde_json::json!({"name": "onboarding_completed", "at": "2026-11-20T11:00:00Z"}));
+    let mut ev = program.evaluator();
+    let mut checked = 0;
+    for profile in onramp::population::generate(300, 9, ctx.now_millis()) {
+        ev.evaluate(&profile, &ctx).unwrap();
+        let mut direct = String::new();
+        ev.write_result_json(&mut direct);
+        assert_eq!(direct, ev.result().to_json().to_string());
+        checked += 1;
+    }
+    let odd = Program::compile(
+        "decision d { else => {\"a\\\"b\": \"x\\n\\u{1}y\", k: [1.5, 2.0, -0.0, 1e300, 7d, @2026-01-01], k2: semver(\"v1.2\")} }\n",
+    )
+    .unwrap();
+    let mut ev = odd.evaluator();
+    ev.evaluate(&serde_json::json!({}), &ctx).unwrap();
+    let mut direct = String::new();
+    ev.write_result_json(&mut direct);
+    assert_eq!(direct, ev.result().to_json().to_string());
+    assert!(checked == 300);
+}

@@ -5,7 +5,9 @@ use clap::Args;
 use onramp::summary::Summary;
 use onramp::{Context, Program};
 use serde_json::{json, Value as Json};
-use std::io::{BufRead, BufWriter, Write};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use std::io::{BufRead, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -130,8 +132,24 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, Failure> {
     stream(&program, source, &ctx, args.events, mode, args.json)
 }
 
-/// Evaluates NDJSON line by line: one result line per input line, in
-/// order; a bad line becomes an error record and the run goes on.
+/// How many lines are evaluated together: large enough to keep every core
+/// busy, small enough that memory stays flat on any input size.
+const BATCH_LINES: usize = 2048;
+
+/// What one input line produced.
+struct LineOutcome {
+    /// The output line (absent with `--summary-only`).
+    text: Option<String>,
+    /// The result, for the summary (absent for unreadable lines).
+    result: Option<onramp::EvalResult>,
+    /// Unreadable, or evaluated with errors.
+    failed: bool,
+    unreadable: bool,
+}
+
+/// Evaluates NDJSON in batches on all cores: one result line per input
+/// line, written in input order; a bad line becomes an error record and
+/// the run goes on.
 fn stream(
     program: &Program,
     source: &PathBuf,
@@ -140,90 +158,67 @@ fn stream(
     mode: SummaryMode,
     json_summary: bool,
 ) -> Result<ExitCode, Failure> {
-    let input: Box<dyn BufRead> = if source.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
+    let (mut input, total_bytes): (Box<dyn BufRead>, Option<u64>) = if source.as_os_str() == "-" {
+        (Box::new(std::io::stdin().lock()), None)
     } else {
         let f = std::fs::File::open(source)
             .map_err(|e| Failure::Data(format!("error: cannot read {}: {e}", source.display())))?;
-        Box::new(std::io::BufReader::new(f))
+        let size = f.metadata().ok().map(|m| m.len());
+        (Box::new(std::io::BufReader::with_capacity(1 << 16, f)), size)
     };
     let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut failed = false;
-    let mut evaluator = program.evaluator();
-    let mut buf = Vec::new();
-    let mut input = input;
     let mut line_no = 0usize;
     let mut summary = (mode != SummaryMode::None).then(|| Summary::new(program));
     let print_results = mode != SummaryMode::Only;
+    let want_result = summary.is_some();
+    let progress = progress_bar(total_bytes);
+    let mut batch: Vec<(usize, Vec<u8>)> = Vec::with_capacity(BATCH_LINES);
     loop {
-        buf.clear();
-        let n = input
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| Failure::Data(format!("error: reading {}: {e}", source.display())))?;
-        if n == 0 {
+        batch.clear();
+        let mut bytes = 0u64;
+        while batch.len() < BATCH_LINES {
+            let mut buf = Vec::new();
+            let n = input
+                .read_until(b'\n', &mut buf)
+                .map_err(|e| Failure::Data(format!("error: reading {}: {e}", source.display())))?;
+            if n == 0 {
+                break;
+            }
+            bytes += n as u64;
+            line_no += 1;
+            batch.push((line_no, buf));
+        }
+        if batch.is_empty() {
             break;
         }
-        line_no += 1;
-        let text = match std::str::from_utf8(&buf) {
-            Ok(t) => t.trim(),
-            Err(_) => {
-                failed = true;
-                if let Some(s) = summary.as_mut() {
-                    s.add_unreadable();
-                }
-                if print_results {
-                    write_line(&mut out, &bad_line(line_no, "the line is not valid UTF-8"))?;
-                }
-                continue;
-            }
-        };
-        if text.is_empty() {
-            continue;
-        }
-        let record = match serde_json::from_str::<Json>(text) {
-            Err(e) => Err(format!("not valid JSON: {e}")),
-            Ok(json) => {
-                if with_events {
-                    match json {
-                        Json::Object(mut o) => {
-                            let profile = o.remove("profile").unwrap_or(Json::Null);
-                            let line_ctx = match o.remove("event") {
-                                Some(Json::Null) | None => ctx.clone(),
-                                Some(ev) => ctx.clone().with_event(ev),
-                            };
-                            evaluator
-                                .evaluate(&profile, &line_ctx)
-                                .map_err(|e| format!("`profile`: {e}"))
-                        }
-                        _ => Err("a line must be an object with `profile` and `event`".into()),
-                    }
-                } else {
-                    evaluator.evaluate(&json, ctx).map_err(|e| e.to_string())
+        let outcomes: Vec<Option<LineOutcome>> = batch
+            .par_iter()
+            .map_init(
+                || program.evaluator(),
+                |evaluator, (n, raw)| evaluate_line(evaluator, *n, raw, ctx, with_events, print_results, want_result),
+            )
+            .collect();
+        for outcome in outcomes.into_iter().flatten() {
+            failed |= outcome.failed;
+            if let Some(s) = summary.as_mut() {
+                match &outcome.result {
+                    Some(r) => s.add(r),
+                    None if outcome.unreadable => s.add_unreadable(),
+                    None => {}
                 }
             }
-        };
-        match record {
-            Ok(()) => {
-                failed |= evaluator.error_count() > 0;
-                if let Some(s) = summary.as_mut() {
-                    s.add_evaluation(&evaluator);
-                }
-                if print_results {
-                    write_line(&mut out, &evaluator.result().to_json())?;
-                }
-            }
-            Err(msg) => {
-                failed = true;
-                if let Some(s) = summary.as_mut() {
-                    s.add_unreadable();
-                }
-                if print_results {
-                    write_line(&mut out, &bad_line(line_no, &msg))?;
-                }
+            if let Some(text) = &outcome.text {
+                out.write_all(text.as_bytes())
+                    .and_then(|_| out.write_all(b"\n"))
+                    .map_err(|e| Failure::Data(format!("error: writing results: {e}")))?;
             }
         }
+        progress.inc(if total_bytes.is_some() { bytes } else { batch.len() as u64 });
+        progress.set_message(format!("{line_no} lines"));
     }
+    progress.finish_and_clear();
     if let Some(s) = &summary {
         let text = if json_summary {
             let mut t = serde_json::to_string_pretty(&s.to_json()).unwrap_or_default();
@@ -252,12 +247,93 @@ fn stream(
     })
 }
 
+/// A progress bar with rate and ETA on stderr, only when it is a terminal.
+fn progress_bar(total_bytes: Option<u64>) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let target = ProgressDrawTarget::stderr();
+    match total_bytes {
+        Some(total) => {
+            let bar = ProgressBar::with_draw_target(Some(total), target);
+            if let Ok(style) = ProgressStyle::with_template(
+                "{bar:30} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        }
+        None => {
+            let bar = ProgressBar::with_draw_target(None, target);
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} profiles, {per_sec} {msg}") {
+                bar.set_style(style);
+            }
+            bar
+        }
+    }
+}
+
+/// One NDJSON line: `None` for a blank line.
+fn evaluate_line(
+    evaluator: &mut onramp::Evaluator<'_>,
+    line_no: usize,
+    raw: &[u8],
+    ctx: &Context,
+    with_events: bool,
+    print_results: bool,
+    want_result: bool,
+) -> Option<LineOutcome> {
+    let unreadable = |msg: &str| LineOutcome {
+        text: print_results.then(|| bad_line(line_no, msg).to_string()),
+        result: None,
+        failed: true,
+        unreadable: true,
+    };
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return Some(unreadable("the line is not valid UTF-8"));
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let evaluated = if with_events {
+        match serde_json::from_str::<Json>(text) {
+            Err(e) => Err(format!("not valid JSON: {e}")),
+            Ok(Json::Object(mut o)) => {
+                let profile = o.remove("profile").unwrap_or(Json::Null);
+                let line_ctx = match o.remove("event") {
+                    Some(Json::Null) | None => ctx.clone(),
+                    Some(ev) => ctx.clone().with_event(ev),
+                };
+                evaluator
+                    .evaluate(&profile, &line_ctx)
+                    .map_err(|e| format!("`profile`: {e}"))
+            }
+            Ok(_) => Err("a line must be an object with `profile` and `event`".into()),
+        }
+    } else {
+        // Straight from the text: only the fields the rules read are built.
+        evaluator.evaluate_str(text, ctx).map_err(|e| e.to_string())
+    };
+    Some(match evaluated {
+        Err(msg) => unreadable(&msg),
+        Ok(()) => {
+            let text = print_results.then(|| {
+                let mut t = String::with_capacity(512);
+                evaluator.write_result_json(&mut t);
+                t
+            });
+            LineOutcome {
+                text,
+                failed: evaluator.error_count() > 0,
+                result: want_result.then(|| evaluator.result()),
+                unreadable: false,
+            }
+        }
+    })
+}
+
 fn bad_line(line: usize, message: &str) -> Json {
     json!({"line": line, "errors": [{"message": message}]})
 }
 
-fn write_line(out: &mut impl Write, json: &Json) -> Result<(), Failure> {
-    serde_json::to_writer(&mut *out, json)
-        .and_then(|_| out.write_all(b"\n").map_err(serde_json::Error::io))
-        .map_err(|e| Failure::Data(format!("error: writing results: {e}")))
-}
