@@ -27,6 +27,10 @@
 //!   what makes the layout both canonical and stable: the formatter's own
 //!   output always reproduces itself). A broken chain or trigger part also
 //!   breaks the rule around it; brackets may stay on the line they open.
+//!   When a `let`, `segment` or branch is too long and ends in brackets that
+//!   would not fit on a continuation line either, the rule stays on its line
+//!   and only the brackets break (`let xs = [` … `]`); otherwise it breaks
+//!   first (`when c` / `=> { … }` on the next line).
 //! - `=>` is not aligned across branches.
 //! - Spacing: one space around binary operators and after `,` and `:`;
 //!   `{ k: v }` maps have spaces inside the braces, `[1, 2]` lists and calls
@@ -46,8 +50,9 @@
 //!   `segment`s) that the source wrote without a blank line stay together.
 //!   Inside blocks and between comments, one blank line is kept where the
 //!   source had one or more; never at the start of a block.
-//! - Trailing comments on consecutive lines of the same indentation are
-//!   aligned two spaces after the longest line's code.
+//! - Trailing comments of sibling lines (same indentation, no blank or
+//!   comment line between them) are aligned two spaces after the longest
+//!   code among those lines that carry one.
 //!
 //! # Comments
 //!
@@ -90,7 +95,8 @@ pub fn format_source(text: &str) -> Result<String, Vec<Diagnostic>> {
         Ok(again) => {
             let texts = |c: &[Comment]| c.iter().map(|c| c.text.clone()).collect::<Vec<_>>();
             syntax::sexpr::module_to_sexpr(&again) == syntax::sexpr::module_to_sexpr(&module)
-                && texts(&scan_comments(&out, &plain_string_starts(&out, &again))) == texts(&comments)
+                && texts(&scan_comments(&out, &plain_string_starts(&out, &again)))
+                    == texts(&comments)
         }
         Err(_) => false,
     };
@@ -102,7 +108,9 @@ pub fn format_source(text: &str) -> Result<String, Vec<Diagnostic>> {
             Span::new(FileId(0), 0, 0),
             "in this file",
         )
-        .with_note("this is a bug in `onramp fmt`; please report it with the file")])
+        .with_note(
+            "this is a bug in `onramp fmt`; please report it with the file",
+        )])
     }
 }
 
@@ -222,7 +230,7 @@ fn plain_string_starts(text: &str, m: &Module) -> HashSet<usize> {
     };
     let quoted = |id: &Ident| text.as_bytes().get(id.span.start as usize) == Some(&b'"');
     let mut exprs: Vec<&Expr> = Vec::new();
-    fn types<'a>(t: &'a TypeExpr, add: &mut dyn FnMut(Span)) {
+    fn types(t: &TypeExpr, add: &mut dyn FnMut(Span)) {
         match &t.kind {
             TypeExprKind::Named(_) => {}
             TypeExprKind::List(inner) => types(inner, add),
@@ -266,7 +274,9 @@ fn plain_string_starts(text: &str, m: &Module) -> HashSet<usize> {
                         | ExperimentClauseKind::Eligible(e)
                         | ExperimentClauseKind::Coverage(e) => exprs.push(e),
                         ExperimentClauseKind::Salt(s) => add(s.span),
-                        ExperimentClauseKind::Variants(vs) => exprs.extend(vs.iter().map(|(_, w)| w)),
+                        ExperimentClauseKind::Variants(vs) => {
+                            exprs.extend(vs.iter().map(|(_, w)| w))
+                        }
                         ExperimentClauseKind::Force(fs) => fs.iter().for_each(|(u, _)| add(u.span)),
                     }
                 }
@@ -283,9 +293,9 @@ fn plain_string_starts(text: &str, m: &Module) -> HashSet<usize> {
                 add(t.name.span);
                 for s in &t.body {
                     match &s.kind {
-                        TestStmtKind::Now(e) | TestStmtKind::Expect(e) | TestStmtKind::GivenEvent(e) => {
-                            exprs.push(e)
-                        }
+                        TestStmtKind::Now(e)
+                        | TestStmtKind::Expect(e)
+                        | TestStmtKind::GivenEvent(e) => exprs.push(e),
                         TestStmtKind::GivenLiteral { profile, with } => {
                             exprs.push(profile);
                             for (path, v) in with {
@@ -344,7 +354,9 @@ fn plain_string_starts(text: &str, m: &Module) -> HashSet<usize> {
                 then,
                 otherwise,
             } => exprs.extend([&**condition, &**then, &**otherwise]),
-            ExprKind::Where { list, condition, .. } => exprs.extend([&**list, &**condition]),
+            ExprKind::Where {
+                list, condition, ..
+            } => exprs.extend([&**list, &**condition]),
             _ => {}
         }
     }
@@ -523,7 +535,11 @@ impl<'a> Printer<'a> {
     fn at(&mut self, text: impl Into<String>, start: usize, end: usize) {
         self.flush(start, false);
         for (g, from) in std::mem::take(&mut self.pending) {
-            if self.src.get(from..start).is_some_and(|gap| gap.contains('\n')) {
+            if self
+                .src
+                .get(from..start)
+                .is_some_and(|gap| gap.contains('\n'))
+            {
                 self.groups[g].forced = true;
             }
         }
@@ -625,7 +641,7 @@ impl<'a> Printer<'a> {
                     self.toks.push(tok);
                 }
             } else {
-                let blank = !(first && !leading) && self.blank_before(start);
+                let blank = (leading || !first) && self.blank_before(start);
                 leading = true;
                 self.toks.push(Tok::Comment {
                     text,
@@ -644,8 +660,8 @@ impl<'a> Printer<'a> {
             let start = item.span.start as usize;
             if i > 0 {
                 let blank = self.first_gap_blank(start);
-                let same_kind =
-                    std::mem::discriminant(&m.items[i - 1].kind) == std::mem::discriminant(&item.kind);
+                let same_kind = std::mem::discriminant(&m.items[i - 1].kind)
+                    == std::mem::discriminant(&item.kind);
                 self.toks.push(Tok::ItemSep { blank, same_kind });
             }
             let leading = self.flush(start, true);
@@ -677,9 +693,11 @@ impl<'a> Printer<'a> {
             ItemKind::Schema(s) => {
                 self.word("schema");
                 self.space();
-                self.block(&s.entries, |e| schema_entry_span(e).start as usize, |p, e| {
-                    p.schema_entry(e)
-                });
+                self.block(
+                    &s.entries,
+                    |e| schema_entry_span(e).start as usize,
+                    |p, e| p.schema_entry(e),
+                );
             }
             ItemKind::Let(l) => {
                 self.open_head();
@@ -752,10 +770,16 @@ impl<'a> Printer<'a> {
     }
 
     /// `{ entry per line }`, keeping blank lines between entries.
-    fn block<T>(&mut self, entries: &[T], start: impl Fn(&T) -> usize, mut each: impl FnMut(&mut Self, &T)) {
+    fn block<T>(
+        &mut self,
+        entries: &[T],
+        start: impl Fn(&T) -> usize,
+        mut each: impl FnMut(&mut Self, &T),
+    ) {
         self.word("{");
         let close = self.locate("}");
-        let comment_inside = close.is_some_and(|c| self.comments.get(self.next).is_some_and(|x| x.start < c));
+        let comment_inside =
+            close.is_some_and(|c| self.comments.get(self.next).is_some_and(|x| x.start < c));
         if entries.is_empty() && !comment_inside {
             self.word("}");
             return;
@@ -1159,7 +1183,10 @@ impl<'a> Printer<'a> {
                 // A minus folded into the literal may be followed by spaces
                 // or comments; the digits are the last word.
                 let src = self.source(span);
-                let digits = src.rsplit(|c: char| c.is_whitespace()).next().unwrap_or(src);
+                let digits = src
+                    .rsplit(|c: char| c.is_whitespace())
+                    .next()
+                    .unwrap_or(src);
                 let digits = digits.trim_start_matches('-');
                 let text = if src.starts_with('-') {
                     format!("-{digits}")
@@ -1225,7 +1252,11 @@ impl<'a> Printer<'a> {
             ExprKind::Binary(op, l, r) => {
                 let level = self.level(e);
                 // Comparisons do not chain; the others associate left.
-                let (lmin, rmin) = if level == 5 { (6, 6) } else { (level, level + 1) };
+                let (lmin, rmin) = if level == 5 {
+                    (6, 6)
+                } else {
+                    (level, level + 1)
+                };
                 self.expr(l, lmin);
                 self.space();
                 if *op == BinaryOp::NotIn {
@@ -1556,10 +1587,11 @@ impl<'t> Renderer<'t> {
                         // brackets it hugs, which break if they must.
                         Some(&(false, h)) if h != Some(*g) => forced,
                         _ => {
-                            forced || !self.fits(i, None) && {
-                                hugged = self.hug_tail(i);
-                                hugged.is_none()
-                            }
+                            forced
+                                || !self.fits(i, None) && {
+                                    hugged = self.hug_tail(i);
+                                    hugged.is_none()
+                                }
                         }
                     };
                     self.modes.push((broken, hugged));
@@ -1614,7 +1646,11 @@ impl<'t> Renderer<'t> {
     /// end and whatever is glued to it), nested groups that must break
     /// counting only up to their first break.
     fn fits(&self, i: usize, as_broken: Option<usize>) -> bool {
-        let mut col = if self.want > 0 { self.indent() } else { self.col };
+        let mut col = if self.want > 0 {
+            self.indent()
+        } else {
+            self.col
+        };
         let mut stack: Vec<bool> = vec![false];
         let mut after = false;
         for t in &self.toks[i + 1..] {
@@ -1653,7 +1689,9 @@ impl<'t> Renderer<'t> {
     /// those would not fit on a continuation line of their own either
     /// (`let xs = [` rather than `let xs =` and a broken list below).
     fn hug_tail(&self, i: usize) -> Option<usize> {
-        let Tok::Open(g) = self.toks[i] else { return None };
+        let Tok::Open(g) = self.toks[i] else {
+            return None;
+        };
         if !self.groups[g].tail {
             return None;
         }
@@ -1674,7 +1712,7 @@ impl<'t> Renderer<'t> {
                 _ => {}
             }
         }
-        let Some(end) = end else { return None };
+        let end = end?;
         let mut j = end;
         let inner_close = loop {
             j -= 1;
@@ -1699,17 +1737,14 @@ impl<'t> Renderer<'t> {
                 _ => {}
             }
         }
-        let Some((open_at, h)) = inner_open else { return None };
+        let (open_at, h) = inner_open?;
         if !self.groups[h].hug {
             return None;
         }
         // The continuation line the brackets would start if the head broke.
-        let Some(last_line) = (i + 1..open_at)
+        let last_line = (i + 1..open_at)
             .rev()
-            .find(|&k| matches!(self.toks[k], Tok::Line(_)))
-        else {
-            return None;
-        };
+            .find(|&k| matches!(self.toks[k], Tok::Line(_)))?;
         let mut w = self.indent() + CONT;
         for t in &self.toks[last_line + 1..end] {
             match t {
@@ -1730,9 +1765,17 @@ impl<'t> Renderer<'t> {
         let mut k = 0;
         while k < self.trailing.len() {
             let mut end = k + 1;
+            // Siblings: same indentation, with only code lines of that
+            // indentation between them (a blank line or a comment line
+            // starts a new paragraph).
+            let indent = indent_of(&lines[self.trailing[k].0]);
             while end < self.trailing.len()
-                && self.trailing[end].0 == self.trailing[end - 1].0 + 1
-                && indent_of(&lines[self.trailing[end].0]) == indent_of(&lines[self.trailing[k].0])
+                && (self.trailing[end - 1].0 + 1..=self.trailing[end].0).all(|l| {
+                    let line = &lines[l];
+                    indent_of(line) == indent
+                        && !line.trim().is_empty()
+                        && !line.trim_start().starts_with('#')
+                })
             {
                 end += 1;
             }
@@ -1741,7 +1784,11 @@ impl<'t> Renderer<'t> {
                 let l = &lines[line];
                 let split = l.char_indices().nth(code).map_or(l.len(), |(b, _)| b);
                 let (code_part, comment) = l.split_at(split);
-                lines[line] = format!("{code_part}{}{}", " ".repeat(column - code), comment.trim_start());
+                lines[line] = format!(
+                    "{code_part}{}{}",
+                    " ".repeat(column - code),
+                    comment.trim_start()
+                );
             }
             k = end;
         }

@@ -94,3 +94,41 @@ fn the_direct_json_writer_matches_serde_json() {
     assert_eq!(direct, ev.result().to_json().to_string());
     assert!(checked == 300);
 }
+
+/// Profiles with every kind of wrong data, through a schema: the two
+/// binding paths must report the same errors in the same places.
+#[test]
+fn typed_binding_agrees_on_corrupted_profiles() {
+    let program = Program::load(concat!(env!("CARGO_MANIFEST_DIR"), "/rules")).unwrap();
+    let now = onramp::time::parse_time("2026-11-20T12:00:00Z").unwrap();
+    let replacements: &[(&str, &str)] = &[
+        ("\"age\":", "\"age\":\"x\",\"_a\":"),
+        ("\"at\":\"", "\"at\":5.5,\"_at\":\""),
+        ("\"events\":[", "\"events\":{\"a\":1},\"_e\":["),
+        ("\"feature_usage\":", "\"feature_usage\":null,\"feature_usage\":"),
+        ("\"plan\":\"", "\"plan\":\"platinum\",\"_p\":\""),
+        ("\"name\":\"", "\"name\":7,\"_n\":\""),
+        ("\"signup_at\":\"", "\"signup_at\":\"yesterday\",\"_s\":\""),
+        ("\"props\":{", "\"props\":[1,2],\"_pr\":{"),
+        ("\"tags\":[", "\"tags\":[null,1,"),
+        ("\"user\":{", "\"user\":{\"age\":1e5,"),
+        ("\"behavior\":{", "\"behavior\":[],\"_b\":{"),
+        ("\"completed_at\":", "\"completed_at\":-5,\"_c\":"),
+    ];
+    let mut compared = 0;
+    let mut with_data_errors = 0;
+    for (i, profile) in onramp::population::generate(240, 3, now).enumerate() {
+        let text = profile.to_string();
+        let (from, to) = replacements[i % replacements.len()];
+        let corrupted = text.replacen(from, to, 1);
+        let (a, b) = both(&program, &corrupted);
+        assert_eq!(a, b, "{corrupted}");
+        if a.contains("\"path\"") {
+            with_data_errors += 1;
+        }
+        compared += 1;
+    }
+    assert_eq!(compared, 240);
+    // The corruptions must really reach the rules, or this proves nothing.
+    assert!(with_data_errors > 100, "{with_data_errors}");
+}

@@ -44,17 +44,26 @@ fn format_checked(name: &str, text: &str) -> String {
     let out = format_source(text).unwrap_or_else(|d| panic!("{name}: {d:?}"));
     let again = format_source(&out).unwrap_or_else(|d| panic!("{name} (formatted): {d:?}"));
     assert_eq!(again, out, "{name}: formatting is not idempotent");
-    assert_eq!(comment_texts(&out), comment_texts(text), "{name}: comments changed");
+    assert_eq!(
+        comment_texts(&out),
+        comment_texts(text),
+        "{name}: comments changed"
+    );
     out
 }
 
 /// Both versions of a program compile to the same bytecode (when the
 /// original compiles at all).
-fn assert_same_meaning(name: &str, before: &[(String, String)], after: &[(String, String)]) -> bool {
+fn assert_same_meaning(
+    name: &str,
+    before: &[(String, String)],
+    after: &[(String, String)],
+) -> bool {
     let Some(original) = compile(before) else {
         return false;
     };
-    let formatted = compile(after).unwrap_or_else(|| panic!("{name}: the formatted program no longer compiles"));
+    let formatted = compile(after)
+        .unwrap_or_else(|| panic!("{name}: the formatted program no longer compiles"));
     assert_eq!(
         fingerprint(&formatted),
         fingerprint(&original),
@@ -64,27 +73,36 @@ fn assert_same_meaning(name: &str, before: &[(String, String)], after: &[(String
 }
 
 fn ramp_files(dir: &str) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ramp"))
-        .collect();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "ramp"))
+            .collect();
     files.sort();
     files
 }
 
 fn read(path: &Path) -> (String, String) {
-    (path.display().to_string(), std::fs::read_to_string(path).unwrap())
+    (
+        path.display().to_string(),
+        std::fs::read_to_string(path).unwrap(),
+    )
 }
 
 // ------------------------------------------------------------ layout
 
 #[test]
 fn a_messy_file_in_the_canonical_layout() {
-    let (name, text) = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/fmt/messy.ramp"));
+    let (name, text) =
+        read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/fmt/messy.ramp"));
     let out = format_checked(&name, &text);
     assert!(
-        assert_same_meaning(&name, &[(name.clone(), text.clone())], &[(name.clone(), out.clone())]),
+        assert_same_meaning(
+            &name,
+            &[(name.clone(), text.clone())],
+            &[(name.clone(), out.clone())]
+        ),
         "messy.ramp should compile"
     );
     insta::assert_snapshot!(out);
@@ -104,17 +122,38 @@ fn small_layout_rules() {
         ("let x = -(5)", "let x = -(5)\n"),
         ("let x = - 5", "let x = -5\n"),
         ("let x = (-5).abs", "let x = (-5).abs\n"),
-        ("let x = count((events where .a))", "let x = count(events where .a)\n"),
-        ("let x = (xs where .a) == ys", "let x = (xs where .a) == ys\n"),
-        ("let x = 1 + if a then 1 else 2", "let x = 1 + (if a then 1 else 2)\n"),
+        (
+            "let x = count((events where .a))",
+            "let x = count(events where .a)\n",
+        ),
+        (
+            "let x = (xs where .a) == ys",
+            "let x = (xs where .a) == ys\n",
+        ),
+        (
+            "let x = 1 + if a then 1 else 2",
+            "let x = 1 + (if a then 1 else 2)\n",
+        ),
         ("let x = t within (next)", "let x = t within (next)\n"),
-        ("let x = a between (b ?? 1) and c + 1", "let x = a between (b ?? 1) and c + 1\n"),
+        (
+            "let x = a between (b ?? 1) and c + 1",
+            "let x = a between (b ?? 1) and c + 1\n",
+        ),
         // Strings: canonical escapes; a hole starting with `{` keeps its space.
-        ("let s = \"a\\u{9}b{{c}}\\u{41}\"", "let s = \"a\\tb{{c}}A\"\n"),
+        (
+            "let s = \"a\\u{9}b{{c}}\\u{41}\"",
+            "let s = \"a\\tb{{c}}A\"\n",
+        ),
         ("let s = \"{ {k: 1}.k }\"", "let s = \"{ { k: 1 }.k}\"\n"),
-        ("let s = \"# not a comment {x # a comment\n}\"", "let s = \"# not a comment {x  # a comment\n}\"\n"),
+        (
+            "let s = \"# not a comment {x # a comment\n}\"",
+            "let s = \"# not a comment {x  # a comment\n}\"\n",
+        ),
         // Blank lines: one-line items of a kind stay together.
-        ("let a = 1\nlet b = 2\nsegment c = a\n\n\n\nsegment d = b", "let a = 1\nlet b = 2\n\nsegment c = a\n\nsegment d = b\n"),
+        (
+            "let a = 1\nlet b = 2\nsegment c = a\n\n\n\nsegment d = b",
+            "let a = 1\nlet b = 2\n\nsegment c = a\n\nsegment d = b\n",
+        ),
         // A bracket the source broke stays broken and hugs its rule.
         ("let xs = [\n1, 2]", "let xs = [\n  1,\n  2\n]\n"),
         // Comments: trailing ones are aligned, leading ones keep their line.
@@ -134,9 +173,18 @@ fn small_layout_rules() {
 
 #[test]
 fn long_rules_break_where_the_layout_allows() {
-    let long = format!("segment s = {}", (0..12).map(|i| format!("field_{i} > {i}")).collect::<Vec<_>>().join(" and "));
+    let long = format!(
+        "segment s = {}",
+        (0..12)
+            .map(|i| format!("field_{i} > {i}"))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    );
     let out = format_checked("long", &long);
-    assert!(out.starts_with("segment s =\n    field_0 > 0\n    and field_1 > 1\n"), "{out}");
+    assert!(
+        out.starts_with("segment s =\n    field_0 > 0\n    and field_1 > 1\n"),
+        "{out}"
+    );
     assert!(out.lines().all(|l| l.len() <= onramp::fmt::WIDTH), "{out}");
 
     // A value that fits on a line of its own goes there; one that would not
@@ -167,9 +215,14 @@ fn a_file_that_does_not_parse_is_reported() {
 fn the_example_rules_format_stably_and_keep_their_meaning() {
     let files: Vec<(String, String)> = ramp_files("rules").iter().map(|p| read(p)).collect();
     assert!(files.len() >= 5);
-    let formatted: Vec<(String, String)> =
-        files.iter().map(|(n, t)| (n.clone(), format_checked(n, t))).collect();
-    assert!(assert_same_meaning("rules/", &files, &formatted), "rules/ should compile");
+    let formatted: Vec<(String, String)> = files
+        .iter()
+        .map(|(n, t)| (n.clone(), format_checked(n, t)))
+        .collect();
+    assert!(
+        assert_same_meaning("rules/", &files, &formatted),
+        "rules/ should compile"
+    );
 }
 
 #[test]
@@ -186,13 +239,19 @@ fn every_example_file_formats_stably_and_keeps_its_meaning() {
             }
         }
     }
-    assert!(formatted > 40 && compiled > 20, "{formatted} formatted, {compiled} compiled");
+    assert!(
+        formatted > 40 && compiled > 20,
+        "{formatted} formatted, {compiled} compiled"
+    );
 }
 
 // ------------------------------------------------------------ the command
 
 fn onramp(args: &[&str]) -> (String, String, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_onramp")).args(args).output().expect("run onramp");
+    let out = Command::new(env!("CARGO_BIN_EXE_onramp"))
+        .args(args)
+        .output()
+        .expect("run onramp");
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -210,7 +269,10 @@ fn temp_dir(name: &str) -> PathBuf {
 #[test]
 fn fmt_check_lists_files_that_would_change_and_fmt_rewrites_them() {
     let dir = temp_dir("check");
-    let messy = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/fmt/messy.ramp")).unwrap();
+    let messy = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/fmt/messy.ramp"),
+    )
+    .unwrap();
     let tidy = format_source(&messy).unwrap();
     std::fs::write(dir.join("messy.ramp"), &messy).unwrap();
     std::fs::write(dir.join("tidy.ramp"), &tidy).unwrap();
@@ -220,11 +282,18 @@ fn fmt_check_lists_files_that_would_change_and_fmt_rewrites_them() {
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("messy.ramp"), "{stdout}");
     assert!(!stdout.contains("tidy.ramp"), "{stdout}");
-    assert_eq!(std::fs::read_to_string(dir.join("messy.ramp")).unwrap(), messy, "--check wrote");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("messy.ramp")).unwrap(),
+        messy,
+        "--check wrote"
+    );
 
     let (stdout, stderr, code) = onramp(&["fmt", d]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert_eq!(std::fs::read_to_string(dir.join("messy.ramp")).unwrap(), tidy);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("messy.ramp")).unwrap(),
+        tidy
+    );
 
     let (stdout, _, code) = onramp(&["fmt", "--check", d]);
     assert_eq!(code, 0, "{stdout}");
@@ -240,8 +309,14 @@ fn fmt_reports_files_that_do_not_parse_and_formats_the_others() {
     let (_, stderr, code) = onramp(&["fmt", dir.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(stderr.contains("a_broken.ramp"), "{stderr}");
-    assert_eq!(std::fs::read_to_string(dir.join("a_broken.ramp")).unwrap(), "segment s = a and\n");
-    assert_eq!(std::fs::read_to_string(dir.join("b_fine.ramp")).unwrap(), "let x = 1\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("a_broken.ramp")).unwrap(),
+        "segment s = a and\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("b_fine.ramp")).unwrap(),
+        "let x = 1\n"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -262,54 +337,111 @@ enum E {
     Within(Box<E>, &'static str, Option<Box<E>>),
     If(Box<E>, Box<E>, Box<E>),
     Call(&'static str, Vec<E>),
-    Where(&'static str, Box<E>),
+    Where(&'static str, &'static str),
     List(Vec<E>),
     Map(Vec<E>),
     Str(Box<E>),
 }
 
-const LEAVES: &[&str] = &[
-    "a", "b", "score", "user.age", "user.name", "tags", "1", "1_000", "-3", "0.50", "50%", "2.5e3",
-    "\"x\"", "\"a\\\"b # c\"", "\"{{lit}}\"", "true", "false", "null", "24h", "90s", "@2026-11-20",
-    "now", "user.signup_at",
+const FIELDS: &[&str] = &[
+    "a",
+    "b",
+    "score",
+    "user.age",
+    "user.name",
+    "tags",
+    "user.signup_at",
 ];
-const BINARY: &[&str] = &[
-    "or", "and", "==", "!=", "<", "<=", ">", ">=", "in", "not in", "starts_with", "contains", "??",
-    "+", "-", "*", "/", "%",
+const LITERALS: &[&str] = &[
+    "1",
+    "1_000",
+    "-3",
+    "0.50",
+    "50%",
+    "2.5e3",
+    "\"x\"",
+    "\"a\\\"b # c\"",
+    "\"{{lit}}\"",
+    "null",
+    "24h",
+    "90s",
+    "@2026-11-20",
+    "now",
 ];
+const COND_LEAVES: &[&str] = &["a", "b", "flag", "true", "false", "user.active"];
+const COMPARISONS: &[&str] = &[
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "in",
+    "not in",
+    "starts_with",
+    "contains",
+];
+const ARITHMETIC: &[&str] = &["??", "+", "-", "*", "/", "%"];
 const POSTFIX: &[&str] = &["is null", "is not null", "matches \"^#{1}a+\\\"$\""];
-const CALLS: &[&str] = &["lower", "max", "days", "abs", "exists", "count"];
-const CONDITIONS: &[&str] = &[".name == \"x\"", ".at within 24h", "it > 1", ".props.k ?? 0 > 2"];
+const CALLS: &[&str] = &["lower", "abs", "days", "len", "round"];
+const CONDITIONS: &[&str] = &[
+    ".name == \"x\"",
+    ".at within 24h",
+    "it > 1",
+    ".props.k ?? 0 > 2",
+];
+const WINDOWS: &[&str] = &["24h", "next 2d", "3d after", "1h before"];
 
-fn expr() -> impl Strategy<Value = E> {
-    let leaf = prop::sample::select(LEAVES).prop_map(E::Leaf);
-    leaf.prop_recursive(4, 24, 3, |inner| {
-        let b = || inner.clone().prop_map(Box::new);
-        prop_oneof![
-            b().prop_map(E::Paren),
-            (prop::sample::select(&["not", "-"][..]), b()).prop_map(|(o, x)| E::Unary(o, x)),
-            (prop::sample::select(BINARY), b(), b()).prop_map(|(o, l, r)| E::Binary(o, l, r)),
-            (prop::sample::select(BINARY), b(), b()).prop_map(|(o, l, r)| E::Binary(o, l, r)),
-            (prop::sample::select(POSTFIX), b()).prop_map(|(o, x)| E::Postfix(o, x)),
-            (b(), b(), b()).prop_map(|(x, l, h)| E::Between(x, l, h)),
-            (
-                b(),
-                prop::sample::select(&["24h", "next 2d", "3d after", "1h before"][..]),
-                b()
-            )
-                .prop_map(|(x, w, anchor)| {
-                    let anchored = w.ends_with("after") || w.ends_with("before");
-                    E::Within(x, w, anchored.then_some(anchor))
-                }),
-            (b(), b(), b()).prop_map(|(c, t, o)| E::If(c, t, o)),
-            (prop::sample::select(CALLS), prop::collection::vec(inner.clone(), 0..3))
-                .prop_map(|(f, args)| E::Call(f, args)),
-            prop::sample::select(CONDITIONS).prop_map(|c| E::Where(c, Box::new(E::Leaf("events")))),
-            prop::collection::vec(inner.clone(), 0..4).prop_map(E::List),
-            prop::collection::vec(inner.clone(), 0..3).prop_map(E::Map),
-            b().prop_map(E::Str),
-        ]
+/// Conditions and values, generated together so that each can hold the
+/// other (`if c then v else v`, `v == v`).
+fn exprs() -> impl Strategy<Value = (E, E)> {
+    let value_leaf =
+        prop_oneof![3 => prop::sample::select(FIELDS), 1 => prop::sample::select(LITERALS)];
+    let leaf =
+        (prop::sample::select(COND_LEAVES), value_leaf).prop_map(|(c, v)| (E::Leaf(c), E::Leaf(v)));
+    leaf.prop_recursive(4, 32, 3, |inner| {
+        let c = || inner.clone().prop_map(|p| Box::new(p.0));
+        let v = || inner.clone().prop_map(|p| Box::new(p.1));
+        let cond = prop_oneof![
+            c().prop_map(E::Paren),
+            c().prop_map(|x| E::Unary("not", x)),
+            (prop::sample::select(&["and", "or"][..]), c(), c())
+                .prop_map(|(o, l, r)| E::Binary(o, l, r)),
+            (prop::sample::select(&["and", "or"][..]), c(), c())
+                .prop_map(|(o, l, r)| E::Binary(o, l, r)),
+            (prop::sample::select(COMPARISONS), v(), v()).prop_map(|(o, l, r)| E::Binary(o, l, r)),
+            (prop::sample::select(POSTFIX), v()).prop_map(|(o, x)| E::Postfix(o, x)),
+            (v(), v(), v()).prop_map(|(x, l, h)| E::Between(x, l, h)),
+            (v(), prop::sample::select(WINDOWS), v()).prop_map(|(x, w, anchor)| {
+                let anchored = w.ends_with("after") || w.ends_with("before");
+                E::Within(x, w, anchored.then_some(anchor))
+            }),
+            (c(), c(), c()).prop_map(|(x, t, o)| E::If(x, t, o)),
+            prop::sample::select(CONDITIONS).prop_map(|w| E::Where("exists", w)),
+        ];
+        let value = prop_oneof![
+            v().prop_map(E::Paren),
+            v().prop_map(|x| E::Unary("-", x)),
+            (prop::sample::select(ARITHMETIC), v(), v()).prop_map(|(o, l, r)| E::Binary(o, l, r)),
+            (prop::sample::select(ARITHMETIC), v(), v()).prop_map(|(o, l, r)| E::Binary(o, l, r)),
+            (c(), v(), v()).prop_map(|(x, t, o)| E::If(x, t, o)),
+            (prop::sample::select(CALLS), v()).prop_map(|(f, x)| E::Call(f, vec![*x])),
+            (v(), v()).prop_map(|(a, b)| E::Call("max", vec![*a, *b])),
+            prop::sample::select(CONDITIONS).prop_map(|w| E::Where("count", w)),
+            prop::collection::vec(inner.clone().prop_map(|p| p.1), 0..4).prop_map(E::List),
+            prop::collection::vec(inner.clone().prop_map(|p| p.1), 0..3).prop_map(E::Map),
+            v().prop_map(E::Str),
+        ];
+        (cond, value)
     })
+}
+
+fn cond() -> impl Strategy<Value = E> {
+    exprs().prop_map(|p| p.0)
+}
+
+fn value() -> impl Strategy<Value = E> {
+    exprs().prop_map(|p| p.1)
 }
 
 /// Renders an expression as tokens; `sep` marks a place where whitespace
@@ -378,10 +510,10 @@ fn tokens(e: &E, out: &mut Vec<String>) {
             }
             t(out, ")");
         }
-        E::Where(cond, list) => {
-            t(out, "count");
+        E::Where(f, cond) => {
+            t(out, f);
             t(out, "(");
-            tokens(list, out);
+            t(out, "events");
             t(out, "where");
             t(out, cond);
             t(out, ")");
@@ -429,12 +561,20 @@ enum Item {
 
 fn item() -> impl Strategy<Value = Item> {
     prop_oneof![
-        (any::<bool>(), expr()).prop_map(|(l, e)| Item::Segment(l, e)),
-        expr().prop_map(Item::Let),
-        (any::<bool>(), prop::collection::vec((expr(), expr()), 0..3), prop::option::of(expr()))
+        (any::<bool>(), cond()).prop_map(|(l, e)| Item::Segment(l, e)),
+        prop_oneof![value(), cond()].prop_map(Item::Let),
+        (
+            any::<bool>(),
+            prop::collection::vec((cond(), value()), 0..3),
+            prop::option::of(value())
+        )
             .prop_map(|(c, b, e)| Item::Decision(c, b, e)),
-        (prop::option::of(expr()), prop::collection::vec(expr(), 1..3)).prop_map(|(c, a)| Item::Trigger(c, a)),
-        expr().prop_map(Item::Experiment),
+        (
+            prop::option::of(cond()),
+            prop::collection::vec(value(), 1..3)
+        )
+            .prop_map(|(c, a)| Item::Trigger(c, a)),
+        cond().prop_map(Item::Experiment),
     ]
 }
 
@@ -519,11 +659,25 @@ fn item_tokens(i: usize, item: &Item, out: &mut Vec<String>) {
 }
 
 /// Whitespace between tokens: spaces, tabs, line breaks and comments.
-const SEPARATORS: &[&str] = &[" ", " ", " ", "  ", "\n", "\n  ", "\t", " # note\n", "\n# own line\n", "\n\n"];
+const SEPARATORS: &[&str] = &[
+    " ",
+    " ",
+    " ",
+    "  ",
+    "\n",
+    "\n  ",
+    "\t",
+    " # note\n",
+    "\n# own line\n",
+    "\n\n",
+];
 
 fn program() -> impl Strategy<Value = String> {
-    (prop::collection::vec(item(), 1..5), prop::collection::vec(0..SEPARATORS.len(), 400)).prop_map(
-        |(items, seps)| {
+    (
+        prop::collection::vec(item(), 1..5),
+        prop::collection::vec(0..SEPARATORS.len(), 400),
+    )
+        .prop_map(|(items, seps)| {
             let mut toks = Vec::new();
             for (i, it) in items.iter().enumerate() {
                 item_tokens(i, it, &mut toks);
@@ -541,8 +695,7 @@ fn program() -> impl Strategy<Value = String> {
             }
             text.push('\n');
             text
-        },
-    )
+        })
 }
 
 proptest! {
@@ -559,10 +712,7 @@ proptest! {
         }
         let out = format_checked(&text, &text);
         let files = |t: &str| vec![("gen.ramp".to_string(), t.to_string())];
-        let c = assert_same_meaning(&text, &files(&text), &files(&out));
-        eprintln!("STAT parsed {c} {}", text.len());
-        if !c { if let Err(e) = onramp::Program::compile(&text) { for d in e.diagnostics.iter().filter(|d| d.is_error()) { eprintln!("DIAG {}", d.message); } } }
-        if std::env::var("SHOWC").is_ok() && c { eprintln!("CASE\n{text}\n---\n{out}"); }
+        assert_same_meaning(&text, &files(&text), &files(&out));
     }
 
     #[test]
@@ -570,5 +720,34 @@ proptest! {
         text in "[a-z \n#\"{}()\\[\\]=<>!?.,:+*/%0-9-]{0,80}"
     ) {
         let _ = format_source(&text);
+    }
+}
+
+#[test]
+fn deeply_nested_input_formats_on_an_ordinary_stack() {
+    let depth = 120;
+    let cases = [
+        format!("let x = {}1{}", "(".repeat(depth), ")".repeat(depth)),
+        format!("let x = {}1{}", "[".repeat(depth), "]".repeat(depth)),
+        format!("let x = {}1{}", "{ k: ".repeat(depth), " }".repeat(depth)),
+        format!("segment x = {}a", "not ".repeat(depth)),
+        format!("let x = {}1", "if a then 1 else ".repeat(depth / 2)),
+        format!("let x = a{}", " + 1".repeat(depth)),
+        format!("let x = {}1{}", "f(".repeat(depth), ")".repeat(depth)),
+        format!(
+            "let x = {}a{}",
+            "\"{".repeat(depth / 2),
+            "}\"".repeat(depth / 2)
+        ),
+        format!(
+            "let x = {}a{}",
+            "(b or ".repeat(depth / 2),
+            ")".repeat(depth / 2)
+        ),
+    ];
+    // The parser accepts all of them (its limit is 128 levels); the
+    // formatter recurses over the tree it built.
+    for text in cases {
+        format_checked("deep", &text);
     }
 }

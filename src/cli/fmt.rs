@@ -41,8 +41,9 @@ pub fn run(args: FmtArgs) -> Result<ExitCode, Failure> {
                 changed += 1;
                 println!("{}", path.display());
                 if !args.check {
-                    std::fs::write(path, formatted)
-                        .map_err(|e| Failure::Data(format!("{}: cannot write: {e}", path.display())))?;
+                    std::fs::write(path, formatted).map_err(|e| {
+                        Failure::Data(format!("{}: cannot write: {e}", path.display()))
+                    })?;
                 }
             }
             Ok(_) => {}
@@ -55,5 +56,9 @@ pub fn run(args: FmtArgs) -> Result<ExitCode, Failure> {
         );
         failed = true;
     }
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

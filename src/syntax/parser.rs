@@ -43,17 +43,19 @@ pub(super) fn parse_module(
     text: &str,
     limits: &Limits,
 ) -> Result<Module, Vec<Diagnostic>> {
-    precheck(file, text, limits).map_err(|d| vec![d])?;
-    let mut pairs = OnrampParser::parse(Rule::module, text)
-        .map_err(|e| vec![translate_error(file, text, limits, e)])?;
-    let builder = Builder::new(file, limits);
-    let module = pairs.next().expect("pest yields the module rule");
-    let items = module
-        .into_inner()
-        .filter(|p| p.as_rule() != Rule::EOI)
-        .map(|p| builder.item(p))
-        .collect();
-    builder.finish(Module { items })
+    let depth = precheck(file, text, limits).map_err(|d| vec![d])?;
+    with_stack_for(depth, || {
+        let mut pairs = OnrampParser::parse(Rule::module, text)
+            .map_err(|e| vec![translate_error(file, text, limits, e)])?;
+        let builder = Builder::new(file, limits);
+        let module = pairs.next().expect("pest yields the module rule");
+        let items = module
+            .into_inner()
+            .filter(|p| p.as_rule() != Rule::EOI)
+            .map(|p| builder.item(p))
+            .collect();
+        builder.finish(Module { items })
+    })
 }
 
 /// Parses one expression (`where` allowed), surrounded by optional
@@ -63,18 +65,53 @@ pub(super) fn parse_expression(
     text: &str,
     limits: &Limits,
 ) -> Result<Expr, Vec<Diagnostic>> {
-    precheck(file, text, limits).map_err(|d| vec![d])?;
-    let mut pairs = OnrampParser::parse(Rule::expression_input, text)
-        .map_err(|e| vec![translate_error(file, text, limits, e)])?;
-    let builder = Builder::new(file, limits);
-    let input = pairs.next().expect("pest yields the expression rule");
-    let full = input
-        .into_inner()
-        .find(|p| p.as_rule() == Rule::full_expr)
-        .expect("an expression");
-    let node = builder.full_expr(full);
-    let expr = builder.take(node);
-    builder.finish(expr)
+    let depth = precheck(file, text, limits).map_err(|d| vec![d])?;
+    with_stack_for(depth, || {
+        let mut pairs = OnrampParser::parse(Rule::expression_input, text)
+            .map_err(|e| vec![translate_error(file, text, limits, e)])?;
+        let builder = Builder::new(file, limits);
+        let input = pairs.next().expect("pest yields the expression rule");
+        let full = input
+            .into_inner()
+            .find(|p| p.as_rule() == Rule::full_expr)
+            .expect("an expression");
+        let node = builder.full_expr(full);
+        let expr = builder.take(node);
+        builder.finish(expr)
+    })
+}
+
+/// Runs `parse` where the stack is sure to hold `depth` levels of nesting.
+///
+/// pest and the Pratt parser spend a few KiB of stack per level (over
+/// 10 KiB unoptimised), so the 128 levels the default limits allow need more
+/// than some threads have. Shallow text — nearly every real rule file — is
+/// parsed in place; deeper text on a scoped thread whose stack is sized for
+/// it. (pest's own stack guard stays a second line of defence.)
+fn with_stack_for<T: Send>(depth: usize, parse: impl Fn() -> T + Sync) -> T {
+    const IN_PLACE_DEPTH: usize = 8;
+    const PER_LEVEL: usize = 64 * 1024;
+    if depth <= IN_PLACE_DEPTH {
+        return parse();
+    }
+    let size = depth
+        .saturating_mul(PER_LEVEL)
+        .saturating_add(1 << 20)
+        .min(1 << 30);
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("onramp-parse".into())
+            .stack_size(size)
+            .spawn_scoped(scope, &parse);
+        match spawned {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had: parse here; pest's stack guard still
+            // turns what does not fit into a diagnostic.
+            Err(_) => parse(),
+        }
+    })
 }
 
 // ====================================================================
@@ -211,8 +248,9 @@ fn plain_string_follows(t1: Tok, t2: Tok, t3: Tok) -> bool {
     }
 }
 
-/// Size limit, nesting limit, unclosed strings and interpolations.
-fn precheck(file: FileId, text: &str, limits: &Limits) -> Result<(), Diagnostic> {
+/// Size limit, nesting limit, unclosed strings and interpolations. Returns
+/// the deepest nesting seen.
+fn precheck(file: FileId, text: &str, limits: &Limits) -> Result<usize, Diagnostic> {
     if text.len() > limits.max_source_bytes {
         return Err(Diagnostic::error(
             format!(
@@ -234,6 +272,7 @@ struct Scanner<'a> {
     limit: usize,
     frames: Vec<Frame>,
     depth: usize,
+    max_depth: usize,
     toks: [Tok<'a>; 3],
 }
 
@@ -252,6 +291,7 @@ impl<'a> Scanner<'a> {
                 string_start: 0,
             }],
             depth: 0,
+            max_depth: 0,
             toks: [Tok::None; 3],
         }
     }
@@ -266,6 +306,7 @@ impl<'a> Scanner<'a> {
 
     fn deeper(&mut self, at: usize, len: usize) -> Result<(), Diagnostic> {
         self.depth += 1;
+        self.max_depth = self.max_depth.max(self.depth);
         if self.depth > self.limit {
             return Err(Diagnostic::error(
                 format!("nesting too deep (limit {})", self.limit),
@@ -332,7 +373,7 @@ impl<'a> Scanner<'a> {
         .with_help("write `{{` for a literal brace")
     }
 
-    fn run(mut self) -> Result<(), Diagnostic> {
+    fn run(mut self) -> Result<usize, Diagnostic> {
         let b = self.bytes;
         let mut i = if self.text.starts_with('\u{FEFF}') {
             3
@@ -535,7 +576,7 @@ impl<'a> Scanner<'a> {
         if let Some(f) = self.frames.iter().rev().find(|f| f.open == Open::Interp) {
             return Err(self.unclosed_interpolation(f.at));
         }
-        Ok(())
+        Ok(self.max_depth)
     }
 }
 
@@ -740,10 +781,13 @@ fn translate_error(
     let positives = match err.variant {
         ErrorVariant::ParsingError { positives, .. } => positives,
         ErrorVariant::CustomError { .. } => {
-            // pest's own call or stack limit: the pre-check should have
-            // caught it, but say the same thing if it did not.
+            // pest's own call or stack limit: the thread parsing this has
+            // less stack than the nesting allowed by the limits needs.
             return Diagnostic::error(
-                format!("nesting too deep (limit {})", limits.max_nesting_depth),
+                format!(
+                    "nesting too deep for the parser's stack (limit {})",
+                    limits.max_nesting_depth
+                ),
                 Span::new(file, pos, pos),
                 "nested too deeply here",
             );
@@ -2203,6 +2247,36 @@ mod tests {
             &Limits::default(),
         )
         .unwrap_or_else(|d| panic!("{d:?}"));
+        assert_eq!(m.items.len(), 3);
+        let m = parse_module(
+            FileId(0),
+            r#"experiment e "{" { unit x salt "{s" variants { a: 100% } force { "{u": a } }
+               test "{t" {
+                 given file "{f" with { a."{b": "{1}" }
+                 given variant e = "{v"
+                 expect s matches "{\"}\d{2}"
+               }
+               decision d "{" collect { else => 1 }"#,
+            &Limits::default(),
+        )
+        .unwrap_or_else(|d| panic!("{d:?}"));
+        assert_eq!(m.items.len(), 3);
+        let ItemKind::Test(t) = &m.items[1].kind else {
+            panic!()
+        };
+        let TestStmtKind::Expect(e) = &t.body[2].kind else {
+            panic!()
+        };
+        let ExprKind::Matches { pattern, .. } = &e.kind else {
+            panic!()
+        };
+        assert_eq!(pattern, "{\"}\\d{2}");
+        let m = parse_module(
+            FileId(0),
+            r#"segment a "{not interpolated" = true"#,
+            &Limits::default(),
+        )
+        .unwrap();
         let ItemKind::Segment(s) = &m.items[0].kind else {
             panic!()
         };

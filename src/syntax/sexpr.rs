@@ -3,7 +3,8 @@
 //!
 //! One item per line (clauses of block items indented below it). Field
 //! chains print dotted (`user.age`, `.props.plan`), literals as written in
-//! the language where that is unambiguous (`24h`, `@2026-11-20T12:00:00Z`),
+//! the language where that is unambiguous (`@2026-11-20T12:00:00Z`; durations
+//! in the largest exact unit, as results print them: `24h` shows as `1d`),
 //! operators and calls in prefix position (`(count events)`; special forms
 //! use reserved words or symbols, `(where …)`, `([] xs 0)`, so they cannot be
 //! mistaken for calls). Spans are not shown.

@@ -168,9 +168,24 @@ impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         let node = &self.plan.nodes[self.node];
+        if let (Some(id), true, false) = (node.slot, node.below.len() == 1, self.top) {
+            // Only this slot reads the value: convert it while parsing.
+            let slot = &self.slots[id as usize];
+            let path = PathCtx::Slot(slot);
+            let bound = ValueSeed {
+                ty: &slot.ty,
+                path: &path,
+                limits: self.limits,
+                depth: 0,
+            }
+            .deserialize(d)?;
+            self.seen[id as usize] = true;
+            self.out[id as usize] = bound;
+            return Ok(());
+        }
         if node.slot.is_some() && !self.top {
-            // The program reads this value itself: build it (and bind the
-            // slots below it from the built value).
+            // Other slots read below this one: build the value once and
+            // bind them all from it.
             let json = Json::deserialize_value(d)?;
             let mut me = self;
             me.bind_from_value(&json);
@@ -304,5 +319,342 @@ impl NodeSeed<'_> {
         }
         self.not_an_object(&json);
         Ok(())
+    }
+}
+
+// ------------------------------------------------------------------------
+// Typed values straight from the text.
+//
+// A slot that nothing else reads below is converted while it is parsed:
+// no `serde_json::Value` (and no hash map per object) is built. The
+// conversion rules, messages and error precedence are exactly those of
+// `bind::convert`; `tests/bind_text.rs` compares the two on many shapes.
+
+use crate::check::types::{Type, TypeKind};
+use crate::value::Value;
+use serde::de::SeqAccess;
+
+/// Where a value sits in the profile, turned into text only for errors.
+#[derive(Clone, Copy)]
+enum PathCtx<'a> {
+    Slot(&'a SlotInfo),
+    Key(&'a PathCtx<'a>, &'a str),
+    Index(&'a PathCtx<'a>, usize),
+}
+
+impl PathCtx<'_> {
+    fn text(&self) -> String {
+        match self {
+            PathCtx::Slot(s) => s.dotted(),
+            PathCtx::Key(p, k) => format!("{}.{k}", p.text()),
+            PathCtx::Index(p, i) => format!("{}[{i}]", p.text()),
+        }
+    }
+}
+
+/// What the schema wanted, in the words of `bind::convert`'s messages.
+fn wanted(ty: &Type) -> &'static str {
+    match ty.kind {
+        TypeKind::Bool => "a bool",
+        TypeKind::Int => "an int",
+        TypeKind::Float => "a float",
+        TypeKind::Str | TypeKind::Enum(_) => "a string",
+        TypeKind::Time => "a time (RFC 3339 string or epoch milliseconds)",
+        TypeKind::Duration => "a duration (literal such as \"90s\" or milliseconds)",
+        TypeKind::Version => "a version",
+        TypeKind::List(_) => "a list",
+        TypeKind::Map => "a map",
+        TypeKind::Record(_) => "an object",
+        TypeKind::Any | TypeKind::Null => "anything",
+    }
+}
+
+struct ValueSeed<'a> {
+    ty: &'a Type,
+    path: &'a PathCtx<'a>,
+    limits: &'a Limits,
+    /// Nesting depth inside untyped data (`bind::untyped`'s depth).
+    depth: usize,
+}
+
+impl ValueSeed<'_> {
+    fn untyped(&self) -> bool {
+        matches!(self.ty.kind, TypeKind::Any | TypeKind::Null)
+    }
+
+    fn mismatch(&self, found: &str) -> Bound {
+        Err(Arc::from(format!(
+            "type error: profile field `{}` should be {}, but it is {found}",
+            self.path.text(),
+            wanted(self.ty)
+        )))
+    }
+
+    fn string(&self, s: &str) -> Bound {
+        if s.len() > self.limits.max_string_bytes {
+            return Err(Arc::from(format!(
+                "profile field `{}` is a string of {} bytes, more than the limit of {}",
+                self.path.text(),
+                s.len(),
+                self.limits.max_string_bytes
+            )));
+        }
+        Ok(Value::str(s))
+    }
+
+    fn too_deep(&self) -> Option<Bound> {
+        (self.untyped() && self.depth > self.limits.max_nesting_depth).then(|| {
+            Err(Arc::from(format!(
+                "profile field `{}` nests deeper than the limit of {}",
+                self.path.text(),
+                self.limits.max_nesting_depth
+            )))
+        })
+    }
+
+    fn too_long(&self, n: usize) -> Bound {
+        Err(Arc::from(format!(
+            "profile field `{}` has {n} elements, more than the limit of {}",
+            self.path.text(),
+            self.limits.max_list_len
+        )))
+    }
+
+    fn int(&self, i: i64) -> Bound {
+        match self.ty.kind {
+            TypeKind::Int | TypeKind::Any | TypeKind::Null => Ok(Value::Int(i)),
+            TypeKind::Float => Ok(Value::Float(i as f64)),
+            TypeKind::Time => Ok(Value::Time(i)),
+            TypeKind::Duration => Ok(Value::Duration(i)),
+            _ => self.mismatch("an int"),
+        }
+    }
+
+    fn float(&self, f: f64) -> Bound {
+        match self.ty.kind {
+            TypeKind::Float | TypeKind::Any | TypeKind::Null if f.is_finite() => Ok(Value::Float(f)),
+            TypeKind::Any | TypeKind::Null => Err(Arc::from(format!(
+                "profile field `{}` is a number out of range",
+                self.path.text()
+            ))),
+            TypeKind::Float => self.mismatch("a float"),
+            _ => self.mismatch("a float"),
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
+    type Value = Bound;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Bound, D::Error> {
+        if let Some(err) = self.too_deep() {
+            IgnoredAny::deserialize(d)?;
+            return Ok(err);
+        }
+        d.deserialize_any(self)
+    }
+}
+
+use serde::Deserialize as _;
+
+impl<'de> Visitor<'de> for ValueSeed<'_> {
+    type Value = Bound;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Bound, E> {
+        Ok(if self.ty.nullable || self.ty.is_any() {
+            Ok(Value::Null)
+        } else {
+            Err(Arc::from(format!(
+                "profile field `{}` is required by the schema, but it is missing or null",
+                self.path.text()
+            )))
+        })
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Bound, E> {
+        Ok(match self.ty.kind {
+            TypeKind::Bool | TypeKind::Any | TypeKind::Null => Ok(Value::Bool(v)),
+            _ => self.mismatch("a bool"),
+        })
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Bound, E> {
+        Ok(self.int(v))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Bound, E> {
+        Ok(match i64::try_from(v) {
+            Ok(i) => self.int(i),
+            // Beyond i64 a JSON integer is a float (§14).
+            Err(_) => self.float(v as f64),
+        })
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Bound, E> {
+        Ok(self.float(v))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Bound, E> {
+        Ok(match &self.ty.kind {
+            TypeKind::Str | TypeKind::Any | TypeKind::Null => self.string(s),
+            TypeKind::Enum(members) => {
+                if members.iter().any(|m| m == s) {
+                    Ok(Value::str(s))
+                } else {
+                    Err(Arc::from(format!(
+                        "profile field `{}` is not one of the values the schema allows",
+                        self.path.text()
+                    )))
+                }
+            }
+            TypeKind::Time => crate::time::parse_time(s).map(Value::Time).map_err(|_| {
+                Arc::from(format!(
+                    "type error: profile field `{}` should be a time, but the string is not RFC 3339",
+                    self.path.text()
+                ))
+            }),
+            TypeKind::Duration => crate::time::parse_duration(s).map(Value::Duration).map_err(|_| {
+                Arc::from(format!(
+                    "type error: profile field `{}` should be a duration, but the string is not a duration literal",
+                    self.path.text()
+                ))
+            }),
+            _ => self.mismatch("a string"),
+        })
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Bound, A::Error> {
+        let element = match &self.ty.kind {
+            TypeKind::List(e) => Some(&**e),
+            TypeKind::Any | TypeKind::Null => None,
+            _ => {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                return Ok(self.mismatch("a list"));
+            }
+        };
+        let mut items = Vec::new();
+        let mut first_error: Option<Arc<str>> = None;
+        let mut n = 0usize;
+        loop {
+            // Past the limit, elements are only counted (for the message).
+            if n >= self.limits.max_list_len || first_error.is_some() {
+                if seq.next_element::<IgnoredAny>()?.is_none() {
+                    break;
+                }
+                n += 1;
+                continue;
+            }
+            let index = PathCtx::Index(self.path, n);
+            let seed = match element {
+                Some(ty) => ValueSeed {
+                    ty,
+                    path: &index,
+                    limits: self.limits,
+                    depth: 0,
+                },
+                // Untyped elements keep the list's path, as `bind::untyped` does.
+                None => ValueSeed {
+                    ty: self.ty,
+                    path: self.path,
+                    limits: self.limits,
+                    depth: self.depth + 1,
+                },
+            };
+            match seq.next_element_seed(seed)? {
+                None => break,
+                Some(Ok(v)) => items.push(v),
+                Some(Err(e)) => first_error = Some(e),
+            }
+            n += 1;
+        }
+        if n > self.limits.max_list_len {
+            return Ok(self.too_long(n));
+        }
+        Ok(match first_error {
+            Some(e) => Err(e),
+            None => Ok(Value::List(items.into())),
+        })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Bound, A::Error> {
+        match &self.ty.kind {
+            TypeKind::Record(fields) => {
+                let mut found: Vec<Option<Bound>> = vec![None; fields.len()];
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    match fields.iter().position(|(n, _)| *n == *key) {
+                        Some(i) => {
+                            let (name, fty) = &fields[i];
+                            let path = PathCtx::Key(self.path, name);
+                            found[i] = Some(map.next_value_seed(ValueSeed {
+                                ty: fty,
+                                path: &path,
+                                limits: self.limits,
+                                depth: 0,
+                            })?);
+                        }
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                // Fields in declared order; the first bad one decides.
+                let mut out = Vec::with_capacity(fields.len());
+                for ((name, fty), got) in fields.iter().zip(found) {
+                    let v = match got {
+                        Some(b) => b,
+                        None => {
+                            let path = PathCtx::Key(self.path, name);
+                            ValueSeed {
+                                ty: fty,
+                                path: &path,
+                                limits: self.limits,
+                                depth: 0,
+                            }
+                            .visit_unit::<serde::de::value::Error>()
+                            .unwrap_or_else(|e| Err(Arc::from(e.to_string())))
+                        }
+                    };
+                    match v {
+                        Ok(v) => out.push((Arc::from(name.as_str()), v)),
+                        Err(e) => return Ok(Err(e)),
+                    }
+                }
+                Ok(Ok(Value::Map(Arc::new(out))))
+            }
+            TypeKind::Map | TypeKind::Any | TypeKind::Null => {
+                // A repeated key keeps its first place and its last value,
+                // as a JSON object built by serde_json does.
+                let mut entries: Vec<(Arc<str>, Bound)> = Vec::new();
+                let depth = if matches!(self.ty.kind, TypeKind::Map) { 0 } else { self.depth };
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    let v = map.next_value_seed(ValueSeed {
+                        ty: &Type::ANY,
+                        path: self.path,
+                        limits: self.limits,
+                        depth: depth + 1,
+                    })?;
+                    match entries.iter_mut().find(|(k, _)| **k == *key) {
+                        Some(slot) => slot.1 = v,
+                        None => entries.push((Arc::from(&*key), v)),
+                    }
+                }
+                let mut out = Vec::with_capacity(entries.len());
+                for (k, v) in entries {
+                    match v {
+                        Ok(v) => out.push((k, v)),
+                        Err(e) => return Ok(Err(e)),
+                    }
+                }
+                Ok(Ok(Value::Map(Arc::new(out))))
+            }
+            _ => {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(self.mismatch("a map"))
+            }
+        }
     }
 }
