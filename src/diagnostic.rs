@@ -56,11 +56,7 @@ impl Diagnostic {
     }
 
     /// A warning with a primary label.
-    pub fn warning(
-        message: impl Into<String>,
-        span: Span,
-        label: impl Into<String>,
-    ) -> Diagnostic {
+    pub fn warning(message: impl Into<String>, span: Span, label: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(message, span, label)

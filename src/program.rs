@@ -188,7 +188,8 @@ impl Engine {
                 Err(d) => diagnostics.extend(d),
             }
         }
-        let signatures: Vec<HostSignature> = self.host.iter().map(|h| h.signature.clone()).collect();
+        let signatures: Vec<HostSignature> =
+            self.host.iter().map(|h| h.signature.clone()).collect();
         let (program, check_diags) = check::check(&modules, &signatures, &self.limits);
         diagnostics.extend(check_diags);
         if diagnostics.iter().any(Diagnostic::is_error) {
@@ -201,8 +202,8 @@ impl Engine {
 /// The `.ramp` files of a path: the file itself, or every `.ramp` file
 /// below a directory in sorted path order.
 pub fn collect_files(path: &Path) -> Result<Vec<PathBuf>, String> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     if meta.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
@@ -210,7 +211,10 @@ pub fn collect_files(path: &Path) -> Result<Vec<PathBuf>, String> {
     walk(path, &mut out, 0)?;
     out.sort();
     if out.is_empty() {
-        return Err(format!("{}: no .ramp files in this directory", path.display()));
+        return Err(format!(
+            "{}: no .ramp files in this directory",
+            path.display()
+        ));
     }
     Ok(out)
 }
@@ -219,7 +223,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), String> 
     if depth > 64 {
         return Err(format!("{}: directories nest too deeply", dir.display()));
     }
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: cannot read: {e}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("{}: cannot read: {e}", dir.display()))?;
     for entry in entries {
         let entry = entry.map_err(|e| format!("{}: cannot read: {e}", dir.display()))?;
         let path = entry.path();
@@ -280,10 +285,11 @@ impl Program {
             list.push((name, i as u32));
         }
         let bind_plan = BindPlan::new(&checked.slots);
-        let reads_profile = bytecode
-            .chunks
-            .iter()
-            .any(|c| c.code.iter().any(|op| matches!(op, compile::opcode::Op::Profile)));
+        let reads_profile = bytecode.chunks.iter().any(|c| {
+            c.code
+                .iter()
+                .any(|op| matches!(op, compile::opcode::Op::Profile))
+        });
         Program {
             sources,
             checked,
@@ -451,7 +457,8 @@ impl<'p> Evaluator<'p> {
         let program = self.program;
         if program.reads_profile {
             // `profile` needs the whole document anyway.
-            let json: Json = serde_json::from_str(profile).map_err(|e| EvalError::Json(e.to_string()))?;
+            let json: Json =
+                serde_json::from_str(profile).map_err(|e| EvalError::Json(e.to_string()))?;
             return self.bind(&json);
         }
         let m = &mut self.machine;
@@ -481,7 +488,8 @@ impl<'p> Evaluator<'p> {
         let m = &mut self.machine;
         bind::bind_profile(map, &program.checked.slots, &program.limits, &mut m.slots);
         m.profile = if program.reads_profile {
-            bind::untyped(profile, &|| "profile".to_string(), &program.limits, 0).unwrap_or(Value::Null)
+            bind::untyped(profile, &|| "profile".to_string(), &program.limits, 0)
+                .unwrap_or(Value::Null)
         } else {
             Value::Null
         };
@@ -499,7 +507,12 @@ impl<'p> Evaluator<'p> {
             ctx.max_steps.unwrap_or(program.limits.max_steps),
         );
         m.event = ctx.event.as_ref().map(|e| -> Bound {
-            bind::convert(e, &program.checked.event_type, &|| "event".to_string(), &program.limits)
+            bind::convert(
+                e,
+                &program.checked.event_type,
+                &|| "event".to_string(),
+                &program.limits,
+            )
         });
         m.forced.clear();
         for (exp, variant) in &ctx.forced_variants {
@@ -569,7 +582,10 @@ impl<'p> Evaluator<'p> {
         let m = &self.machine;
         let names = &program.names;
         let value = |r: u32| m.values.get(r as usize).unwrap_or(&Value::Null);
-        let section = |out: &mut String, key: &str, list: &[(Arc<str>, u32)], write: &dyn Fn(&mut String, u32)| {
+        let section = |out: &mut String,
+                       key: &str,
+                       list: &[(Arc<str>, u32)],
+                       write: &dyn Fn(&mut String, u32)| {
             write_json_str(key, out);
             out.push_str(":{");
             for (i, (name, r)) in list.iter().enumerate() {
@@ -587,9 +603,13 @@ impl<'p> Evaluator<'p> {
             o.push_str(if value(r).is_true() { "true" } else { "false" })
         });
         out.push(',');
-        section(out, "decisions", &names.decisions, &|o, r| value(r).write_json(o));
+        section(out, "decisions", &names.decisions, &|o, r| {
+            value(r).write_json(o)
+        });
         out.push(',');
-        section(out, "experiments", &names.experiments, &|o, r| value(r).write_json(o));
+        section(out, "experiments", &names.experiments, &|o, r| {
+            value(r).write_json(o)
+        });
         out.push_str(",\"actions\":[");
         for (i, a) in m.actions.iter().enumerate() {
             if i > 0 {
@@ -633,12 +653,29 @@ impl EvalResult {
     /// the errors) as a result. Shared by the VM and the reference
     /// evaluator, so that the two can only differ in what they compute,
     /// never in how it is written.
-    pub(crate) fn from_raw(program: &Program, values: &[Value], actions: &[Action], errors: &[RawError]) -> EvalResult {
+    pub(crate) fn from_raw(
+        program: &Program,
+        values: &[Value],
+        actions: &[Action],
+        errors: &[RawError],
+    ) -> EvalResult {
         let names = &program.names;
         let value = |r: u32| values.get(r as usize).cloned().unwrap_or_default();
-        let segments = names.segments.iter().map(|(_, r)| value(*r).is_true()).collect();
-        let decisions = names.decisions.iter().map(|(_, r)| value(*r).to_json()).collect();
-        let experiments = names.experiments.iter().map(|(_, r)| value(*r).to_json()).collect();
+        let segments = names
+            .segments
+            .iter()
+            .map(|(_, r)| value(*r).is_true())
+            .collect();
+        let decisions = names
+            .decisions
+            .iter()
+            .map(|(_, r)| value(*r).to_json())
+            .collect();
+        let experiments = names
+            .experiments
+            .iter()
+            .map(|(_, r)| value(*r).to_json())
+            .collect();
         let actions = actions
             .iter()
             .map(|a| ActionResult {

@@ -963,6 +963,3 @@ pub(crate) fn variant_ranges(e: &crate::check::ir::CheckedExperiment) -> Vec<(f6
     let weights: Vec<f64> = e.variants.iter().map(|(_, w)| *w).collect();
     bucket::bucket_ranges(weights.len(), Some(e.coverage), Some(&weights))
 }
-
-
-

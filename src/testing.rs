@@ -149,7 +149,11 @@ pub fn run_tests(program: &Program, filter: Option<&str>, coverage: bool) -> Tes
                         Ok(v) => render(&v),
                         Err(e) => format!("error: {e}"),
                     };
-                    (label.clone(), program.sources.snippet(ir.span).to_string(), value)
+                    (
+                        label.clone(),
+                        program.sources.snippet(ir.span).to_string(),
+                        value,
+                    )
                 })
                 .collect();
             outcome.failures.push(ExpectFailure {
@@ -166,7 +170,10 @@ pub fn run_tests(program: &Program, filter: Option<&str>, coverage: bool) -> Tes
                 }
             }
             for (rule, branch, hit) in evaluator.machine.branch_log.take().unwrap_or_default() {
-                if let Some(b) = branch_seen.get_mut(rule as usize).and_then(|v| v.get_mut(branch as usize)) {
+                if let Some(b) = branch_seen
+                    .get_mut(rule as usize)
+                    .and_then(|v| v.get_mut(branch as usize))
+                {
                     b[usize::from(hit)] = true;
                 }
             }

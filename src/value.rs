@@ -250,37 +250,6 @@ pub fn int_float_cmp(i: i64, f: f64) -> Option<Ordering> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn value_stays_small() {
-        assert!(std::mem::size_of::<Value>() <= 24);
-    }
-
-    #[test]
-    fn int_and_float_compare_exactly() {
-        assert!(Value::Int(1).equals(&Value::Float(1.0)));
-        assert!(!Value::Int(9007199254740993).equals(&Value::Float(9007199254740992.0)));
-        assert_eq!(
-            Value::Int(2).compare(&Value::Float(2.5)),
-            Some(Ordering::Less)
-        );
-        assert_eq!(
-            Value::Float(-0.5).compare(&Value::Int(0)),
-            Some(Ordering::Less)
-        );
-    }
-
-    #[test]
-    fn maps_compare_by_keys_and_values() {
-        let a = Value::from_json(&serde_json::json!({"a": 1, "b": [1, 2]}));
-        let b = Value::from_json(&serde_json::json!({"b": [1, 2.0], "a": 1}));
-        assert!(a.equals(&b));
-    }
-}
-
 /// Writes a JSON string literal (quotes and escapes as serde_json does).
 pub fn write_json_str(s: &str, out: &mut String) {
     out.push('"');
@@ -349,5 +318,36 @@ impl Value {
                 out.push('}');
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_stays_small() {
+        assert!(std::mem::size_of::<Value>() <= 24);
+    }
+
+    #[test]
+    fn int_and_float_compare_exactly() {
+        assert!(Value::Int(1).equals(&Value::Float(1.0)));
+        assert!(!Value::Int(9007199254740993).equals(&Value::Float(9007199254740992.0)));
+        assert_eq!(
+            Value::Int(2).compare(&Value::Float(2.5)),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            Value::Float(-0.5).compare(&Value::Int(0)),
+            Some(Ordering::Less)
+        );
+    }
+
+    #[test]
+    fn maps_compare_by_keys_and_values() {
+        let a = Value::from_json(&serde_json::json!({"a": 1, "b": [1, 2]}));
+        let b = Value::from_json(&serde_json::json!({"b": [1, 2.0], "a": 1}));
+        assert!(a.equals(&b));
     }
 }

@@ -54,38 +54,56 @@ fn program_is_send_and_sync_and_gives_the_same_results_from_many_threads() {
 fn typed_accessors() {
     let program = Program::compile(RULES).unwrap();
     let r = program
-        .evaluate(&json!({"user": {"id": "u1", "age": 30, "name": "Ada"}}), &Context::at_millis(0))
+        .evaluate(
+            &json!({"user": {"id": "u1", "age": 30, "name": "Ada"}}),
+            &Context::at_millis(0),
+        )
         .unwrap();
     assert_eq!(r.segment("adult"), Some(true));
     assert_eq!(r.segment("nope"), None);
     assert_eq!(r.segment("greeting"), None, "a decision is not a segment");
     assert_eq!(r.decision("greeting"), Some(&json!("Hello Ada")));
     assert!(r.experiment("color").unwrap().is_string());
-    let r = program.evaluate(&json!({}), &Context::at_millis(0)).unwrap();
+    let r = program
+        .evaluate(&json!({}), &Context::at_millis(0))
+        .unwrap();
     assert_eq!(r.experiment("color"), Some(&serde_json::Value::Null));
 }
 
 #[test]
 fn evaluate_rejects_only_non_objects() {
     let program = Program::compile(RULES).unwrap();
-    assert!(program.evaluate(&json!([1]), &Context::at_millis(0)).is_err());
-    assert!(program.evaluate(&json!({"user": 5}), &Context::at_millis(0)).is_ok());
+    assert!(program
+        .evaluate(&json!([1]), &Context::at_millis(0))
+        .is_err());
+    assert!(program
+        .evaluate(&json!({"user": 5}), &Context::at_millis(0))
+        .is_ok());
 }
 
 #[test]
 fn host_functions_are_called_like_builtins() {
     let mut engine = Engine::new();
-    engine.register_function("churn_score", vec![Type::STR], Type::FLOAT, |args| match &args[0] {
-        Value::Str(s) => Ok(Value::Float(s.len() as f64 / 10.0)),
-        _ => Err("expected a user id".into()),
-    });
+    engine.register_function(
+        "churn_score",
+        vec![Type::STR],
+        Type::FLOAT,
+        |args| match &args[0] {
+            Value::Str(s) => Ok(Value::Float(s.len() as f64 / 10.0)),
+            _ => Err("expected a user id".into()),
+        },
+    );
     let program = engine
         .compile("segment likely_churn = churn_score(user.id) > 0.3\n")
         .unwrap();
-    let r = program.evaluate(&json!({"user": {"id": "abcd"}}), &Context::at_millis(0)).unwrap();
+    let r = program
+        .evaluate(&json!({"user": {"id": "abcd"}}), &Context::at_millis(0))
+        .unwrap();
     assert_eq!(r.segment("likely_churn"), Some(true));
     // A null argument for a non-nullable parameter makes the call null.
-    let r = program.evaluate(&json!({}), &Context::at_millis(0)).unwrap();
+    let r = program
+        .evaluate(&json!({}), &Context::at_millis(0))
+        .unwrap();
     assert_eq!(r.segment("likely_churn"), Some(false));
     assert!(r.errors().is_empty());
 }
@@ -122,5 +140,10 @@ fn a_segment_used_five_times_is_evaluated_once() {
     let mut b = five.evaluator();
     b.evaluate(&profile, &Context::at_millis(0)).unwrap();
     // Only the four extra reads (and their `and`s) add steps.
-    assert!(b.steps_used() - a.steps_used() < 20, "{} vs {}", a.steps_used(), b.steps_used());
+    assert!(
+        b.steps_used() - a.steps_used() < 20,
+        "{} vs {}",
+        a.steps_used(),
+        b.steps_used()
+    );
 }

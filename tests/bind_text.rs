@@ -73,7 +73,9 @@ fn text_and_value_binding_agree_on_odd_shapes() {
 fn the_direct_json_writer_matches_serde_json() {
     let program = Program::load(concat!(env!("CARGO_MANIFEST_DIR"), "/rules")).unwrap();
     let ctx = Context::at_millis(onramp::time::parse_time("2026-11-20T12:00:00Z").unwrap())
-        .with_event(serde_json::json!({"name": "onboarding_completed", "at": "2026-11-20T11:00:00Z"}));
+        .with_event(
+            serde_json::json!({"name": "onboarding_completed", "at": "2026-11-20T11:00:00Z"}),
+        );
     let mut ev = program.evaluator();
     let mut checked = 0;
     for profile in onramp::population::generate(300, 9, ctx.now_millis()) {
@@ -105,7 +107,10 @@ fn typed_binding_agrees_on_corrupted_profiles() {
         ("\"age\":", "\"age\":\"x\",\"_a\":"),
         ("\"at\":\"", "\"at\":5.5,\"_at\":\""),
         ("\"events\":[", "\"events\":{\"a\":1},\"_e\":["),
-        ("\"feature_usage\":", "\"feature_usage\":null,\"feature_usage\":"),
+        (
+            "\"feature_usage\":",
+            "\"feature_usage\":null,\"feature_usage\":",
+        ),
         ("\"plan\":\"", "\"plan\":\"platinum\",\"_p\":\""),
         ("\"name\":\"", "\"name\":7,\"_n\":\""),
         ("\"signup_at\":\"", "\"signup_at\":\"yesterday\",\"_s\":\""),

@@ -16,7 +16,12 @@ fn onramp(args: &[&str], stdin: Option<&str>) -> (String, String, i32) {
         .spawn()
         .expect("run onramp");
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     }
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
@@ -50,7 +55,10 @@ fn check_reports_every_error_with_exit_1() {
     );
     let (_, stderr, code) = onramp(&["check", &bad], None);
     assert_eq!(code, 1);
-    assert!(stderr.contains("user.agee") && stderr.contains("user.aeg"), "{stderr}");
+    assert!(
+        stderr.contains("user.agee") && stderr.contains("user.aeg"),
+        "{stderr}"
+    );
     assert!(stderr.contains("2 errors"), "{stderr}");
 }
 
@@ -59,29 +67,50 @@ fn check_json_prints_one_object_per_diagnostic() {
     let bad = temp_file("bad_json.ramp", "segment a = 1 +\n");
     let (stdout, _, code) = onramp(&["check", &bad, "--format", "json"], None);
     assert_eq!(code, 1);
-    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["severity"], "error");
-    assert_eq!(lines[0]["line"], 2, "the end of the file, where the right side is missing");
+    assert_eq!(
+        lines[0]["line"], 2,
+        "the end of the file, where the right side is missing"
+    );
 }
 
 #[test]
 fn eval_prints_the_result_document() {
     let (stdout, stderr, code) = onramp(
-        &["eval", "rules/", "--profile", "rules/profiles/power_user.json", "--now", NOW],
+        &[
+            "eval",
+            "rules/",
+            "--profile",
+            "rules/profiles/power_user.json",
+            "--now",
+            NOW,
+        ],
         None,
     );
     assert_eq!(code, 0, "{stderr}");
     let result: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string("rules/expected/power_user.json").unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string("rules/expected/power_user.json").unwrap())
+            .unwrap();
     assert_eq!(result, expected);
 }
 
 #[test]
 fn eval_exits_1_when_the_data_has_errors_but_still_prints_the_result() {
     let (stdout, _, code) = onramp(
-        &["eval", "rules/", "--profile", "rules/profiles/schema_violation.json", "--now", NOW],
+        &[
+            "eval",
+            "rules/",
+            "--profile",
+            "rules/profiles/schema_violation.json",
+            "--now",
+            NOW,
+        ],
         None,
     );
     assert_eq!(code, 1);
@@ -93,13 +122,22 @@ fn eval_exits_1_when_the_data_has_errors_but_still_prints_the_result() {
 #[test]
 fn ndjson_keeps_order_and_survives_a_malformed_line() {
     let input = "{\"user\": {\"id\": \"a\"}}\n{not json\n\n[1, 2]\n{\"user\": {\"id\": \"b\"}}\n";
-    let (stdout, _, code) = onramp(&["eval", "rules/", "--profiles", "-", "--now", NOW], Some(input));
+    let (stdout, _, code) = onramp(
+        &["eval", "rules/", "--profiles", "-", "--now", NOW],
+        Some(input),
+    );
     assert_eq!(code, 1, "a bad line makes the run exit 1");
-    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 4, "{stdout}");
     assert!(lines[0].get("segments").is_some());
     assert_eq!(lines[1]["line"], 2);
-    assert!(lines[1]["errors"][0]["message"].as_str().unwrap().contains("JSON"));
+    assert!(lines[1]["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("JSON"));
     assert_eq!(lines[2]["line"], 4);
     assert!(lines[3].get("segments").is_some());
 }
@@ -113,7 +151,18 @@ fn events_mode_runs_triggers_per_line() {
             "event": {"name": "onboarding_completed", "at": NOW}
         })
     );
-    let (stdout, stderr, code) = onramp(&["eval", "rules/", "--profiles", "-", "--events", "--now", NOW], Some(&input));
+    let (stdout, stderr, code) = onramp(
+        &[
+            "eval",
+            "rules/",
+            "--profiles",
+            "-",
+            "--events",
+            "--now",
+            NOW,
+        ],
+        Some(&input),
+    );
     assert_eq!(code, 0, "{stderr}");
     let line: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(line["actions"][0]["action"], "send_email");
@@ -121,7 +170,17 @@ fn events_mode_runs_triggers_per_line() {
 
 #[test]
 fn bad_usage_exits_2() {
-    let (_, _, code) = onramp(&["eval", "rules/", "--profile", "x.json", "--now", "yesterday"], None);
+    let (_, _, code) = onramp(
+        &[
+            "eval",
+            "rules/",
+            "--profile",
+            "x.json",
+            "--now",
+            "yesterday",
+        ],
+        None,
+    );
     assert_eq!(code, 2);
     let (_, _, code) = onramp(&["frobnicate"], None);
     assert_eq!(code, 2);
@@ -132,7 +191,10 @@ fn missing_files_exit_1_with_a_message() {
     let (_, stderr, code) = onramp(&["check", "no/such/dir"], None);
     assert_eq!(code, 1);
     assert!(stderr.contains("no/such/dir"), "{stderr}");
-    let (_, stderr, code) = onramp(&["eval", "rules/", "--profile", "nope.json", "--now", NOW], None);
+    let (_, stderr, code) = onramp(
+        &["eval", "rules/", "--profile", "nope.json", "--now", NOW],
+        None,
+    );
     assert_eq!(code, 1);
     assert!(stderr.contains("nope.json"), "{stderr}");
 }

@@ -15,7 +15,11 @@ fn diagnostics_of_common_mistakes() {
             Ok(program) => program.warnings().to_vec(),
             Err(e) => e.diagnostics,
         };
-        assert!(!diags.is_empty(), "{} should produce a diagnostic", path.display());
+        assert!(
+            !diags.is_empty(),
+            "{} should produce a diagnostic",
+            path.display()
+        );
         let rendered = onramp::diagnostic::render(&diags, &sources, false);
         insta::assert_snapshot!(rendered);
     });

@@ -16,9 +16,18 @@ fn script(name: &str) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -52,8 +61,22 @@ fn interactive_session_with_tab_completion() {
         env!("CARGO_BIN_EXE_onramp")
     );
     let tmux = |args: &[&str]| Command::new("tmux").args(args).output().unwrap();
-    let started = tmux(&["new-session", "-d", "-s", &session, "-x", "120", "-y", "30", &cmd]);
-    assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+    let started = tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "120",
+        "-y",
+        "30",
+        &cmd,
+    ]);
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
     let screen = || {
         String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).into_owned()
     };
@@ -70,7 +93,13 @@ fn interactive_session_with_tab_completion() {
         panic!("{needle:?} never appeared; screen:\n{s}");
     };
     wait_for("onramp>");
-    tmux(&["send-keys", "-t", &session, ":profile rules/profiles/power_user.json", "Enter"]);
+    tmux(&[
+        "send-keys",
+        "-t",
+        &session,
+        ":profile rules/profiles/power_user.json",
+        "Enter",
+    ]);
     wait_for("profile loaded");
     tmux(&["send-keys", "-t", &session, "onboarding_pa", "Tab"]);
     wait_for("onramp> onboarding_path");

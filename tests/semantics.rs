@@ -38,7 +38,9 @@ fn run_row(prelude: &str, expr: &str, profile: &str, expected: &str) -> Result<(
     if let Some(want) = expected.strip_prefix("compile error:") {
         let want = want.trim().to_lowercase();
         return match compiled {
-            Ok(_) => Err(format!("expected a compile error containing {want:?}, but it compiled")),
+            Ok(_) => Err(format!(
+                "expected a compile error containing {want:?}, but it compiled"
+            )),
             Err(e) => {
                 let all: Vec<String> = e
                     .diagnostics
@@ -62,7 +64,8 @@ fn run_row(prelude: &str, expr: &str, profile: &str, expected: &str) -> Result<(
         };
     }
     let program = compiled.map_err(|e| format!("does not compile:\n{e}"))?;
-    let profile: Json = serde_json::from_str(profile).map_err(|e| format!("bad profile JSON in the table: {e}"))?;
+    let profile: Json =
+        serde_json::from_str(profile).map_err(|e| format!("bad profile JSON in the table: {e}"))?;
     let result = program
         .evaluate(&profile, &now())
         .map_err(|e| format!("evaluate failed: {e}"))?;
@@ -80,10 +83,13 @@ fn run_row(prelude: &str, expr: &str, profile: &str, expected: &str) -> Result<(
         }
         return Ok(());
     }
-    let want: Json = serde_json::from_str(expected).map_err(|e| format!("bad expected JSON in the table: {e}"))?;
+    let want: Json = serde_json::from_str(expected)
+        .map_err(|e| format!("bad expected JSON in the table: {e}"))?;
     if !result.errors().is_empty() {
         let msgs: Vec<String> = result.errors().iter().map(|e| e.message.clone()).collect();
-        return Err(format!("expected {want}, got {actual} with errors {msgs:?}"));
+        return Err(format!(
+            "expected {want}, got {actual} with errors {msgs:?}"
+        ));
     }
     if actual != want {
         return Err(format!("expected {want}, got {actual}"));
@@ -160,7 +166,10 @@ fn compare_errors(want: &Json, got: &Json, path: &str, out: &mut Vec<String>) {
     }
     for (a, b) in w.iter().zip(g) {
         if a.get("rule") != b.get("rule") {
-            out.push(format!("{path}: expected an error in {:?}, got {b}", a.get("rule")));
+            out.push(format!(
+                "{path}: expected an error in {:?}, got {b}",
+                a.get("rule")
+            ));
         }
         if let Some(Json::String(m)) = a.get("message") {
             let actual = b.get("message").and_then(Json::as_str).unwrap_or("");
@@ -191,11 +200,15 @@ fn whole_programs() {
         let compiled = Engine::new().load(rules);
         if let Some(Json::String(want)) = expected.get("compile_error") {
             match compiled {
-                Ok(_) => failures.push(format!("{name}: expected a compile error containing {want:?}")),
+                Ok(_) => failures.push(format!(
+                    "{name}: expected a compile error containing {want:?}"
+                )),
                 Err(e) => {
                     let text = e.to_string().to_lowercase();
                     if !text.contains(&want.to_lowercase()) {
-                        failures.push(format!("{name}: compile errors do not mention {want:?}:\n{e}"));
+                        failures.push(format!(
+                            "{name}: compile errors do not mention {want:?}:\n{e}"
+                        ));
                     }
                 }
             }

@@ -25,17 +25,28 @@ fn failing_tests_show_the_expectation_and_its_values() {
 
 #[test]
 fn filter_runs_only_matching_tests() {
-    let (stdout, _, code) = onramp(&["test", "tests/cases/test_runner/failing.ramp", "--filter", "an adult"]);
+    let (stdout, _, code) = onramp(&[
+        "test",
+        "tests/cases/test_runner/failing.ramp",
+        "--filter",
+        "an adult",
+    ]);
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("PASS an adult is an adult"));
-    assert!(stdout.trim_end().ends_with("1 passed, 0 failed"), "{stdout}");
+    assert!(
+        stdout.trim_end().ends_with("1 passed, 0 failed"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn the_example_rules_pass_their_tests_with_full_coverage() {
     let (stdout, stderr, code) = onramp(&["test", "rules/", "--coverage"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.contains("every segment and decision branch was exercised both ways"), "{stdout}");
+    assert!(
+        stdout.contains("every segment and decision branch was exercised both ways"),
+        "{stdout}"
+    );
     assert!(stdout.contains(" passed, 0 failed"));
 }
 

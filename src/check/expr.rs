@@ -57,10 +57,44 @@ const AGGREGATES: [&str; 12] = [
 
 /// Every function name rules can call (for completion and did-you-mean).
 pub const FUNCTION_NAMES: [&str; 38] = [
-    "count", "exists", "any", "all", "sum", "avg", "min", "max", "first", "last", "distinct",
-    "lower", "upper", "trim", "len", "title", "abs", "round", "floor", "ceil", "semver", "int",
-    "float", "string", "time", "duration", "days", "hours", "minutes", "ago", "days_since",
-    "hours_since", "days_until", "hours_until", "weekday", "hour_of_day", "date", "contains",
+    "count",
+    "exists",
+    "any",
+    "all",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "first",
+    "last",
+    "distinct",
+    "lower",
+    "upper",
+    "trim",
+    "len",
+    "title",
+    "abs",
+    "round",
+    "floor",
+    "ceil",
+    "semver",
+    "int",
+    "float",
+    "string",
+    "time",
+    "duration",
+    "days",
+    "hours",
+    "minutes",
+    "ago",
+    "days_since",
+    "hours_since",
+    "days_until",
+    "hours_until",
+    "weekday",
+    "hour_of_day",
+    "date",
+    "contains",
 ];
 
 fn builtin_by_name(name: &str) -> Option<Builtin> {
@@ -184,7 +218,11 @@ impl Checker<'_> {
                     fields.push((k.name.clone(), v.ty.clone()));
                     out.push((Arc::from(k.name.as_str()), v));
                 }
-                Ir::new(IrKind::Map(out), Type::of(TypeKind::Record(fields.into())), span)
+                Ir::new(
+                    IrKind::Map(out),
+                    Type::of(TypeKind::Record(fields.into())),
+                    span,
+                )
             }
             ExprKind::Name(id) => self.name(id, ctx),
             ExprKind::It => match ctx.scopes.last() {
@@ -240,15 +278,25 @@ impl Checker<'_> {
                 let ty = match (&base.ty.kind, &index.ty.kind) {
                     (TypeKind::List(t), TypeKind::Int | TypeKind::Any) => (**t).clone().nullable(),
                     (TypeKind::Map | TypeKind::Record(_), TypeKind::Str | TypeKind::Any) => {
-                        if let (TypeKind::Record(fields), IrKind::Const(Value::Str(k))) = (&base.ty.kind, &index.kind) {
-                            fields.iter().find(|(n, _)| **n == **k).map(|(_, t)| t.clone()).unwrap_or(Type::NULL)
+                        if let (TypeKind::Record(fields), IrKind::Const(Value::Str(k))) =
+                            (&base.ty.kind, &index.kind)
+                        {
+                            fields
+                                .iter()
+                                .find(|(n, _)| **n == **k)
+                                .map(|(_, t)| t.clone())
+                                .unwrap_or(Type::NULL)
                         } else {
                             Type::ANY
                         }
                     }
                     (TypeKind::Any | TypeKind::Null, _) => Type::ANY,
                     (TypeKind::List(_), _) | (TypeKind::Map | TypeKind::Record(_), _) => {
-                        let want = if matches!(base.ty.kind, TypeKind::List(_)) { "an int" } else { "a string" };
+                        let want = if matches!(base.ty.kind, TypeKind::List(_)) {
+                            "an int"
+                        } else {
+                            "a string"
+                        };
                         self.error(Diagnostic::error(
                             format!("this index must be {want}, but it is {}", index.ty.a()),
                             index.span,
@@ -271,7 +319,10 @@ impl Checker<'_> {
             ExprKind::Call { function, args } => self.call(function, args, span, ctx),
             ExprKind::Unary(UnaryOp::Not, inner) => {
                 if let ExprKind::Binary(op, lhs, _) = &inner.kind {
-                    if matches!(op, BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge) {
+                    if matches!(
+                        op,
+                        BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+                    ) {
                         let l = self.peek_nullable_path(lhs, ctx);
                         if l {
                             self.warn(Diagnostic::warning(
@@ -283,11 +334,22 @@ impl Checker<'_> {
                     }
                 }
                 let inner = self.condition(inner, ctx);
-                Ir::new(IrKind::Unary(UnaryOp::Not, Box::new(inner)), Type::BOOL, span)
+                Ir::new(
+                    IrKind::Unary(UnaryOp::Not, Box::new(inner)),
+                    Type::BOOL,
+                    span,
+                )
             }
             ExprKind::Unary(UnaryOp::Neg, inner) => {
                 let inner = self.expr(inner, ctx);
-                let ok = matches!(inner.ty.kind, TypeKind::Int | TypeKind::Float | TypeKind::Duration | TypeKind::Any | TypeKind::Null);
+                let ok = matches!(
+                    inner.ty.kind,
+                    TypeKind::Int
+                        | TypeKind::Float
+                        | TypeKind::Duration
+                        | TypeKind::Any
+                        | TypeKind::Null
+                );
                 if !ok {
                     self.error(Diagnostic::error(
                         format!("cannot negate {}", inner.ty.a()),
@@ -317,7 +379,11 @@ impl Checker<'_> {
                     span,
                 )
             }
-            ExprKind::Within { operand, duration, anchor } => {
+            ExprKind::Within {
+                operand,
+                duration,
+                anchor,
+            } => {
                 let t = self.expr(operand, ctx);
                 self.expect_kind(&t, TypeKind::Time, "a time");
                 let d = self.expr(duration, ctx);
@@ -338,19 +404,35 @@ impl Checker<'_> {
                     }
                 };
                 Ir::new(
-                    IrKind::Within { operand: Box::new(t), duration: Box::new(d), anchor },
+                    IrKind::Within {
+                        operand: Box::new(t),
+                        duration: Box::new(d),
+                        anchor,
+                    },
                     Type::BOOL.nullable_if(nullable),
                     span,
                 )
             }
-            ExprKind::Matches { operand, pattern, pattern_span } => {
+            ExprKind::Matches {
+                operand,
+                pattern,
+                pattern_span,
+            } => {
                 let s = self.expr(operand, ctx);
                 self.expect_string(&s);
                 let id = self.regex(pattern, *pattern_span);
                 let nullable = s.ty.nullable;
-                Ir::new(IrKind::Matches(Box::new(s), id), Type::BOOL.nullable_if(nullable), span)
+                Ir::new(
+                    IrKind::Matches(Box::new(s), id),
+                    Type::BOOL.nullable_if(nullable),
+                    span,
+                )
             }
-            ExprKind::If { condition, then, otherwise } => {
+            ExprKind::If {
+                condition,
+                then,
+                otherwise,
+            } => {
                 let c = self.condition(condition, ctx);
                 let facts = non_null_facts(&c);
                 let mark = ctx.narrowed.len();
@@ -361,26 +443,45 @@ impl Checker<'_> {
                 let ty = match a.ty.join(&b.ty) {
                     Some(t) => t,
                     None => {
-                        self.error(Diagnostic::error(
-                            format!("the branches of this `if` have different types: {} and {}", a.ty, b.ty),
-                            span,
-                            "both branches must give the same type",
-                        ).with_label(a.span, a.ty.a()).with_label(b.span, b.ty.a()));
+                        self.error(
+                            Diagnostic::error(
+                                format!(
+                                    "the branches of this `if` have different types: {} and {}",
+                                    a.ty, b.ty
+                                ),
+                                span,
+                                "both branches must give the same type",
+                            )
+                            .with_label(a.span, a.ty.a())
+                            .with_label(b.span, b.ty.a()),
+                        );
                         Type::ANY
                     }
                 };
                 Ir::new(IrKind::If(Box::new(c), Box::new(a), Box::new(b)), ty, span)
             }
-            ExprKind::Where { list, binder, condition } => {
+            ExprKind::Where {
+                list,
+                binder,
+                condition,
+            } => {
                 let (list_ir, name_filter) = self.list_operand(list, ctx);
                 let element = list_ir.ty.element();
-                ctx.scopes.push(Scope { binder: binder.as_ref().map(|b| b.name.clone()), element: element.clone() });
+                ctx.scopes.push(Scope {
+                    binder: binder.as_ref().map(|b| b.name.clone()),
+                    element: element.clone(),
+                });
                 let cond = self.condition(condition, ctx);
                 ctx.scopes.pop();
                 let filter = and_filters(name_filter, Some(cond));
                 let ty = Type::list(element);
                 Ir::new(
-                    IrKind::Aggregate { kind: AggKind::Filter, list: Box::new(list_ir), filter: filter.map(Box::new), projection: None },
+                    IrKind::Aggregate {
+                        kind: AggKind::Filter,
+                        list: Box::new(list_ir),
+                        filter: filter.map(Box::new),
+                        projection: None,
+                    },
                     ty,
                     span,
                 )
@@ -410,7 +511,13 @@ impl Checker<'_> {
 
     fn string(&mut self, parts: &[StrPart], span: Span, ctx: &mut ExprCtx) -> Ir {
         if parts.iter().all(|p| matches!(p, StrPart::Text(_))) {
-            let text: String = parts.iter().map(|p| match p { StrPart::Text(t) => t.as_str(), StrPart::Expr(_) => "" }).collect();
+            let text: String = parts
+                .iter()
+                .map(|p| match p {
+                    StrPart::Text(t) => t.as_str(),
+                    StrPart::Expr(_) => "",
+                })
+                .collect();
             return Ir::new(IrKind::Const(Value::str(&text)), Type::STR, span);
         }
         let mut out = Vec::new();
@@ -418,7 +525,9 @@ impl Checker<'_> {
         for p in parts {
             match p {
                 StrPart::Text(t) if t.is_empty() => {}
-                StrPart::Text(t) => out.push(Ir::new(IrKind::Const(Value::str(t)), Type::STR, span)),
+                StrPart::Text(t) => {
+                    out.push(Ir::new(IrKind::Const(Value::str(t)), Type::STR, span))
+                }
                 StrPart::Expr(e) => {
                     let ir = self.expr(e, ctx);
                     if ir.ty.nullable && !matches!(ir.ty.kind, TypeKind::Any) {
@@ -433,7 +542,11 @@ impl Checker<'_> {
                 }
             }
         }
-        Ir::new(IrKind::Interpolate(out), Type::STR.nullable_if(nullable), span)
+        Ir::new(
+            IrKind::Interpolate(out),
+            Type::STR.nullable_if(nullable),
+            span,
+        )
     }
 
     /// Whether an AST expression is a chain of fields from a bare name that
@@ -452,8 +565,12 @@ impl Checker<'_> {
                 Some(p)
             }
             ExprKind::Index(base, idx) => {
-                let ExprKind::Str(parts) = &idx.kind else { return None };
-                let [StrPart::Text(key)] = parts.as_slice() else { return None };
+                let ExprKind::Str(parts) = &idx.kind else {
+                    return None;
+                };
+                let [StrPart::Text(key)] = parts.as_slice() else {
+                    return None;
+                };
                 let mut p = self.profile_path(base, ctx)?;
                 p.push((key.clone(), idx.span));
                 Some(p)
@@ -479,12 +596,20 @@ impl Checker<'_> {
 
     /// A slot for a profile path, with its schema type (errors for paths
     /// the schema does not have).
-    pub(crate) fn slot_for_path(&mut self, path: &[(String, Span)], span: Span, narrowed: &[NarrowKey]) -> Ir {
+    pub(crate) fn slot_for_path(
+        &mut self,
+        path: &[(String, Span)],
+        span: Span,
+        narrowed: &[NarrowKey],
+    ) -> Ir {
         let names: Vec<&str> = path.iter().map(|(s, _)| s.as_str()).collect();
         let ty = if self.schema.has_fields {
             match self.schema.lookup(&names) {
                 Lookup::Found(t) => t,
-                Lookup::Missing { valid_prefix, candidates } => {
+                Lookup::Missing {
+                    valid_prefix,
+                    candidates,
+                } => {
                     let (bad, bad_span) = &path[valid_prefix];
                     let full = names.join(".");
                     let mut cands: Vec<&str> = candidates.iter().map(|c| c.as_str()).collect();
@@ -497,13 +622,19 @@ impl Checker<'_> {
                         if valid_prefix == 0 {
                             format!("`{bad}` is not a rule name and not in the schema")
                         } else {
-                            format!("`{}` has no field `{bad}` in the schema", names[..valid_prefix].join("."))
+                            format!(
+                                "`{}` has no field `{bad}` in the schema",
+                                names[..valid_prefix].join(".")
+                            )
                         },
                     );
                     if let Some(s) = closest(bad, cands) {
                         let mut fixed: Vec<&str> = names.clone();
                         fixed[valid_prefix] = s;
-                        d = d.with_help(format!("did you mean `{}`?", fixed[..=valid_prefix].join(".")));
+                        d = d.with_help(format!(
+                            "did you mean `{}`?",
+                            fixed[..=valid_prefix].join(".")
+                        ));
                     } else {
                         d = d.with_note("every field a rule reads must be declared in the schema");
                     }
@@ -513,7 +644,11 @@ impl Checker<'_> {
                 Lookup::NotAnObject { valid_prefix, ty } => {
                     let (_, bad_span) = &path[valid_prefix];
                     self.error(Diagnostic::error(
-                        format!("`{}` is {}, which has no fields", names[..valid_prefix].join("."), ty.a()),
+                        format!(
+                            "`{}` is {}, which has no fields",
+                            names[..valid_prefix].join("."),
+                            ty.a()
+                        ),
                         *bad_span,
                         "no such field",
                     ));
@@ -524,17 +659,24 @@ impl Checker<'_> {
             if path.len() == 1 {
                 let name = &path[0].0;
                 if let Some(s) = closest(name, self.rule_names.iter().map(|s| s.as_str())) {
-                    self.warn(Diagnostic::warning(
-                        format!("`{name}` is read from the profile, but a rule is named `{s}`"),
-                        path[0].1,
-                        "read as a profile field",
-                    ).with_help(format!("did you mean `{s}`?")));
+                    self.warn(
+                        Diagnostic::warning(
+                            format!("`{name}` is read from the profile, but a rule is named `{s}`"),
+                            path[0].1,
+                            "read as a profile field",
+                        )
+                        .with_help(format!("did you mean `{s}`?")),
+                    );
                 }
             }
             Type::ANY
         };
         let id = self.slot(&names, ty.clone());
-        let ty = if narrowed.contains(&NarrowKey::Slot(id)) { ty.non_null() } else { ty };
+        let ty = if narrowed.contains(&NarrowKey::Slot(id)) {
+            ty.non_null()
+        } else {
+            ty
+        };
         Ir::new(IrKind::Slot(id), ty, span)
     }
 
@@ -584,18 +726,28 @@ impl Checker<'_> {
                 Type::ANY
             }
         };
-        Ir::new(IrKind::Field(Box::new(base), Arc::from(field.name.as_str())), ty, span)
+        Ir::new(
+            IrKind::Field(Box::new(base), Arc::from(field.name.as_str())),
+            ty,
+            span,
+        )
     }
 
     fn warn_never_null(&mut self, ir: &Ir, span: Span) {
         if let IrKind::Slot(s) = ir.kind {
             if self.schema.has_fields && !ir.ty.nullable {
                 let path = self.slots[s as usize].path.join(".");
-                self.warn(Diagnostic::warning(
-                    format!("`{path}` is never null: the schema declares it non-nullable"),
-                    span,
-                    "this test is always the same",
-                ).with_help(format!("declare it as nullable (`{path}: {}?`) if it can be missing", ir.ty)));
+                self.warn(
+                    Diagnostic::warning(
+                        format!("`{path}` is never null: the schema declares it non-nullable"),
+                        span,
+                        "this test is always the same",
+                    )
+                    .with_help(format!(
+                        "declare it as nullable (`{path}: {}?`) if it can be missing",
+                        ir.ty
+                    )),
+                );
             }
         }
     }
@@ -604,11 +756,15 @@ impl Checker<'_> {
         let (fa, fb) = (a.ty.family(), b.ty.family());
         if let (Some(x), Some(y)) = (fa, fb) {
             if x != y || !a.ty.is_ordered() {
-                self.error(Diagnostic::error(
-                    format!("cannot order {} against {}", a.ty.a(), b.ty.a()),
-                    span,
-                    "these are not comparable",
-                ).with_label(a.span, a.ty.a()).with_label(b.span, b.ty.a()));
+                self.error(
+                    Diagnostic::error(
+                        format!("cannot order {} against {}", a.ty.a(), b.ty.a()),
+                        span,
+                        "these are not comparable",
+                    )
+                    .with_label(a.span, a.ty.a())
+                    .with_label(b.span, b.ty.a()),
+                );
             }
         } else if let Some(x) = fa.or(fb) {
             let t = if fa.is_some() { &a.ty } else { &b.ty };
@@ -622,7 +778,14 @@ impl Checker<'_> {
         }
     }
 
-    fn binary(&mut self, op: BinaryOp, lhs: &Expr, rhs: &Expr, span: Span, ctx: &mut ExprCtx) -> Ir {
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        lhs: &Expr,
+        rhs: &Expr,
+        span: Span,
+        ctx: &mut ExprCtx,
+    ) -> Ir {
         match op {
             BinaryOp::And | BinaryOp::Or => {
                 let a = self.condition(lhs, ctx);
@@ -635,7 +798,11 @@ impl Checker<'_> {
                 if op == BinaryOp::And {
                     self.check_contradiction(&a, &b, span);
                 }
-                return Ir::new(IrKind::Binary(op, Box::new(a), Box::new(b)), Type::BOOL, span);
+                return Ir::new(
+                    IrKind::Binary(op, Box::new(a), Box::new(b)),
+                    Type::BOOL,
+                    span,
+                );
             }
             BinaryOp::Coalesce => {
                 let a = self.expr(lhs, ctx);
@@ -643,11 +810,18 @@ impl Checker<'_> {
                 let ty = match a.ty.join(&b.ty) {
                     Some(t) => t.nullable_if(false).non_null().nullable_if(b.ty.nullable),
                     None => {
-                        self.error(Diagnostic::error(
-                            format!("`??` needs a fallback of the same type: {} and {}", a.ty, b.ty),
-                            span,
-                            "types differ",
-                        ).with_label(a.span, a.ty.a()).with_label(b.span, b.ty.a()));
+                        self.error(
+                            Diagnostic::error(
+                                format!(
+                                    "`??` needs a fallback of the same type: {} and {}",
+                                    a.ty, b.ty
+                                ),
+                                span,
+                                "types differ",
+                            )
+                            .with_label(a.span, a.ty.a())
+                            .with_label(b.span, b.ty.a()),
+                        );
                         Type::ANY
                     }
                 };
@@ -676,21 +850,19 @@ impl Checker<'_> {
                 self.check_membership(&a, &b, span);
                 Type::BOOL
             }
-            BinaryOp::Contains => {
-                match &a.ty.kind {
-                    TypeKind::List(_) => {
-                        self.check_membership(&b, &a, span);
-                        Type::BOOL
-                    }
-                    _ => {
-                        self.expect_string(&a);
-                        if !matches!(a.ty.kind, TypeKind::Any) {
-                            self.expect_string(&b);
-                        }
-                        Type::BOOL.nullable_if(nullable)
-                    }
+            BinaryOp::Contains => match &a.ty.kind {
+                TypeKind::List(_) => {
+                    self.check_membership(&b, &a, span);
+                    Type::BOOL
                 }
-            }
+                _ => {
+                    self.expect_string(&a);
+                    if !matches!(a.ty.kind, TypeKind::Any) {
+                        self.expect_string(&b);
+                    }
+                    Type::BOOL.nullable_if(nullable)
+                }
+            },
             BinaryOp::StartsWith | BinaryOp::EndsWith => {
                 self.expect_string(&a);
                 self.expect_string(&b);
@@ -698,9 +870,16 @@ impl Checker<'_> {
             }
             BinaryOp::HasAny | BinaryOp::HasAll => {
                 for x in [&a, &b] {
-                    if !matches!(x.ty.kind, TypeKind::List(_) | TypeKind::Any | TypeKind::Null) {
+                    if !matches!(
+                        x.ty.kind,
+                        TypeKind::List(_) | TypeKind::Any | TypeKind::Null
+                    ) {
                         self.error(Diagnostic::error(
-                            format!("`{}` takes lists on both sides, but this is {}", op.symbol(), x.ty.a()),
+                            format!(
+                                "`{}` takes lists on both sides, but this is {}",
+                                op.symbol(),
+                                x.ty.a()
+                            ),
                             x.span,
                             x.ty.a(),
                         ));
@@ -711,9 +890,13 @@ impl Checker<'_> {
             _ => match arithmetic_type(op, &a.ty, &b.ty) {
                 Ok(t) => t.nullable_if(nullable),
                 Err(msg) => {
-                    let mut d = Diagnostic::error(msg, span, format!("`{}` does not apply here", op.symbol()))
-                        .with_label(a.span, a.ty.a())
-                        .with_label(b.span, b.ty.a());
+                    let mut d = Diagnostic::error(
+                        msg,
+                        span,
+                        format!("`{}` does not apply here", op.symbol()),
+                    )
+                    .with_label(a.span, a.ty.a())
+                    .with_label(b.span, b.ty.a());
                     if op == BinaryOp::Add && (a.ty.is_string() || b.ty.is_string()) {
                         d = d.with_help("`+` does not join strings; use interpolation: \"{a}{b}\"");
                     }
@@ -728,11 +911,15 @@ impl Checker<'_> {
     fn check_equality(&mut self, a: &Ir, b: &Ir, span: Span) {
         if let (Some(x), Some(y)) = (a.ty.family(), b.ty.family()) {
             if x != y {
-                self.error(Diagnostic::error(
-                    format!("comparing {} with {} is always false", a.ty.a(), b.ty.a()),
-                    span,
-                    "different types never compare equal",
-                ).with_label(a.span, a.ty.a()).with_label(b.span, b.ty.a()));
+                self.error(
+                    Diagnostic::error(
+                        format!("comparing {} with {} is always false", a.ty.a(), b.ty.a()),
+                        span,
+                        "different types never compare equal",
+                    )
+                    .with_label(a.span, a.ty.a())
+                    .with_label(b.span, b.ty.a()),
+                );
                 return;
             }
         }
@@ -743,12 +930,20 @@ impl Checker<'_> {
     /// A string literal compared with an enum-typed value (schema enum,
     /// experiment, decision with literal values) must be one of its members.
     fn check_literal_member(&mut self, typed: &Ir, literal: &Ir) {
-        let TypeKind::Enum(members) = &typed.ty.kind else { return };
-        let IrKind::Const(Value::Str(s)) = &literal.kind else { return };
+        let TypeKind::Enum(members) = &typed.ty.kind else {
+            return;
+        };
+        let IrKind::Const(Value::Str(s)) = &literal.kind else {
+            return;
+        };
         if members.iter().any(|m| **m == **s) {
             return;
         }
-        let list = members.iter().map(|m| format!("\"{m}\"")).collect::<Vec<_>>().join(", ");
+        let list = members
+            .iter()
+            .map(|m| format!("\"{m}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
         let suggestion = closest(s, members.iter().map(|m| m.as_str()));
         match typed.kind {
             IrKind::Rule(r) => {
@@ -785,11 +980,15 @@ impl Checker<'_> {
             TypeKind::List(elem) => {
                 if let (Some(a), Some(b)) = (x.ty.family(), elem.family()) {
                     if a != b {
-                        self.error(Diagnostic::error(
-                            format!("{} is never in a list<{}>", x.ty.a(), elem),
-                            span,
-                            "element types differ",
-                        ).with_label(x.span, x.ty.a()).with_label(list.span, format!("a list<{elem}>")));
+                        self.error(
+                            Diagnostic::error(
+                                format!("{} is never in a list<{}>", x.ty.a(), elem),
+                                span,
+                                "element types differ",
+                            )
+                            .with_label(x.span, x.ty.a())
+                            .with_label(list.span, format!("a list<{elem}>")),
+                        );
                         return;
                     }
                 }
@@ -802,7 +1001,10 @@ impl Checker<'_> {
             TypeKind::Any | TypeKind::Null => {}
             _ => {
                 self.error(Diagnostic::error(
-                    format!("`in` needs a list on its right, but this is {}", list.ty.a()),
+                    format!(
+                        "`in` needs a list on its right, but this is {}",
+                        list.ty.a()
+                    ),
                     list.span,
                     list.ty.a(),
                 ));
@@ -814,7 +1016,9 @@ impl Checker<'_> {
     /// both hold.
     fn check_contradiction(&mut self, a: &Ir, b: &Ir, span: Span) {
         fn bound(ir: &Ir) -> Option<(u32, BinaryOp, f64)> {
-            let IrKind::Binary(op, l, r) = &ir.kind else { return None };
+            let IrKind::Binary(op, l, r) = &ir.kind else {
+                return None;
+            };
             let IrKind::Slot(s) = l.kind else { return None };
             let c = match &r.kind {
                 IrKind::Const(Value::Int(i)) => *i as f64,
@@ -823,7 +1027,9 @@ impl Checker<'_> {
             };
             Some((s, *op, c))
         }
-        let (Some((sa, oa, ca)), Some((sb, ob, cb))) = (bound(a), bound(b)) else { return };
+        let (Some((sa, oa, ca)), Some((sb, ob, cb))) = (bound(a), bound(b)) else {
+            return;
+        };
         if sa != sb {
             return;
         }
@@ -844,11 +1050,15 @@ impl Checker<'_> {
             _ => false,
         };
         if empty(upper(oa, ca), lower(ob, cb)) || empty(upper(ob, cb), lower(oa, ca)) {
-            self.warn(Diagnostic::warning(
-                "this condition can never be true",
-                span,
-                "the two comparisons do not overlap",
-            ).with_label(a.span, "this").with_label(b.span, "and this cannot both hold"));
+            self.warn(
+                Diagnostic::warning(
+                    "this condition can never be true",
+                    span,
+                    "the two comparisons do not overlap",
+                )
+                .with_label(a.span, "this")
+                .with_label(b.span, "and this cannot both hold"),
+            );
         }
     }
 
@@ -856,7 +1066,10 @@ impl Checker<'_> {
         if let Some(&i) = self.regex_index.get(pattern) {
             return i;
         }
-        match regex::RegexBuilder::new(pattern).size_limit(self.limits.max_regex_bytes).build() {
+        match regex::RegexBuilder::new(pattern)
+            .size_limit(self.limits.max_regex_bytes)
+            .build()
+        {
             Ok(re) => {
                 self.regexes.push(re);
                 let id = self.regexes.len() as u32 - 1;
@@ -865,8 +1078,15 @@ impl Checker<'_> {
             }
             Err(err) => {
                 let msg = match err {
-                    regex::Error::CompiledTooBig(limit) => format!("this pattern is too large (limit {limit} bytes compiled)"),
-                    regex::Error::Syntax(s) => s.lines().last().unwrap_or("").trim_start_matches("error: ").to_string(),
+                    regex::Error::CompiledTooBig(limit) => {
+                        format!("this pattern is too large (limit {limit} bytes compiled)")
+                    }
+                    regex::Error::Syntax(s) => s
+                        .lines()
+                        .last()
+                        .unwrap_or("")
+                        .trim_start_matches("error: ")
+                        .to_string(),
                     _ => "invalid pattern".to_string(),
                 };
                 self.error(Diagnostic::error(
@@ -875,7 +1095,8 @@ impl Checker<'_> {
                     msg,
                 ).with_note("patterns use the syntax of Rust's `regex` crate; only `\\\"` is an escape of the string itself"));
                 // A never-matching placeholder keeps indices valid.
-                self.regexes.push(regex::Regex::new("[^\\s\\S]").expect("valid"));
+                self.regexes
+                    .push(regex::Regex::new("[^\\s\\S]").expect("valid"));
                 self.regexes.len() as u32 - 1
             }
         }
@@ -885,17 +1106,26 @@ impl Checker<'_> {
     /// the events of that name (§3 shorthands).
     fn list_operand(&mut self, e: &Expr, ctx: &mut ExprCtx) -> (Ir, Option<Ir>) {
         if let ExprKind::Str(parts) = &e.kind {
-            if let [StrPart::Text(name)] | [StrPart::Text(name), StrPart::Text(_)] = parts.as_slice() {
+            if let [StrPart::Text(name)] | [StrPart::Text(name), StrPart::Text(_)] =
+                parts.as_slice()
+            {
                 self.check_event_name(name, e.span);
                 let events = self.slot_for_path(&[("events".to_string(), e.span)], e.span, &[]);
                 let elem = events.ty.element();
                 let name_field = Ir::new(
-                    IrKind::Field(Box::new(Ir::new(IrKind::Element(0), elem.clone(), e.span)), Arc::from("name")),
+                    IrKind::Field(
+                        Box::new(Ir::new(IrKind::Element(0), elem.clone(), e.span)),
+                        Arc::from("name"),
+                    ),
                     elem.field("name").unwrap_or(Type::ANY),
                     e.span,
                 );
                 let filter = Ir::new(
-                    IrKind::Binary(BinaryOp::Eq, Box::new(name_field), Box::new(Ir::new(IrKind::Const(Value::str(name)), Type::STR, e.span))),
+                    IrKind::Binary(
+                        BinaryOp::Eq,
+                        Box::new(name_field),
+                        Box::new(Ir::new(IrKind::Const(Value::str(name)), Type::STR, e.span)),
+                    ),
                     Type::BOOL,
                     e.span,
                 );
@@ -910,7 +1140,10 @@ impl Checker<'_> {
             }
         }
         let ir = self.expr(e, ctx);
-        if !matches!(ir.ty.kind, TypeKind::List(_) | TypeKind::Any | TypeKind::Null) {
+        if !matches!(
+            ir.ty.kind,
+            TypeKind::List(_) | TypeKind::Any | TypeKind::Null
+        ) {
             self.error(Diagnostic::error(
                 format!("expected a list, but this is {}", ir.ty.a()),
                 ir.span,
@@ -932,16 +1165,17 @@ impl Checker<'_> {
         if let Some(s) = closest(name, self.schema.events.iter().map(|e| e.name.as_str())) {
             d = d.with_help(format!("did you mean \"{s}\"?"));
         } else {
-            d = d.with_help(format!("declare it: `event \"{name}\"` inside `schema {{ ... }}`"));
+            d = d.with_help(format!(
+                "declare it: `event \"{name}\"` inside `schema {{ ... }}`"
+            ));
         }
         self.error(d);
     }
 
     fn call(&mut self, function: &Ident, args: &[Expr], span: Span, ctx: &mut ExprCtx) -> Ir {
         let name = function.name.as_str();
-        let is_two_number_minmax = (name == "min" || name == "max")
-            && args.len() == 2
-            && !uses_element(&args[1]);
+        let is_two_number_minmax =
+            (name == "min" || name == "max") && args.len() == 2 && !uses_element(&args[1]);
         if AGGREGATES.contains(&name) && name != "where" && !is_two_number_minmax {
             return self.aggregate(function, args, span, ctx);
         }
@@ -951,14 +1185,23 @@ impl Checker<'_> {
             let ret = sig.ret.clone();
             if args.len() != params.len() {
                 self.error(Diagnostic::error(
-                    format!("`{name}` takes {} argument{}, but {} were given", params.len(), if params.len() == 1 { "" } else { "s" }, args.len()),
+                    format!(
+                        "`{name}` takes {} argument{}, but {} were given",
+                        params.len(),
+                        if params.len() == 1 { "" } else { "s" },
+                        args.len()
+                    ),
                     span,
                     "wrong number of arguments",
                 ));
             }
             let irs: Vec<Ir> = args.iter().map(|a| self.expr(a, ctx)).collect();
             for (ir, p) in irs.iter().zip(params.iter()) {
-                if ir.ty.join(p).is_none() || (ir.ty.family().is_some() && p.family().is_some() && ir.ty.family() != p.family()) {
+                if ir.ty.join(p).is_none()
+                    || (ir.ty.family().is_some()
+                        && p.family().is_some()
+                        && ir.ty.family() != p.family())
+                {
                     self.error(Diagnostic::error(
                         format!("`{name}` expects a {p} here, but this is {}", ir.ty.a()),
                         ir.span,
@@ -972,7 +1215,11 @@ impl Checker<'_> {
         let Some(b) = builtin_by_name(name) else {
             let mut names: Vec<&str> = FUNCTION_NAMES.to_vec();
             names.extend(self.host.iter().map(|h| h.name.as_str()));
-            let mut d = Diagnostic::error(format!("unknown function `{name}`"), function.span, "not a function");
+            let mut d = Diagnostic::error(
+                format!("unknown function `{name}`"),
+                function.span,
+                "not a function",
+            );
             if let Some(s) = closest(name, names) {
                 d = d.with_help(format!("did you mean `{s}`?"));
             }
@@ -994,9 +1241,18 @@ impl Checker<'_> {
 
     fn arity(&mut self, name: &str, irs: &[Ir], min: usize, max: usize, span: Span) -> bool {
         if irs.len() < min || irs.len() > max {
-            let want = if min == max { format!("{min}") } else { format!("{min} or {max}") };
+            let want = if min == max {
+                format!("{min}")
+            } else {
+                format!("{min} or {max}")
+            };
             self.error(Diagnostic::error(
-                format!("`{name}` takes {want} argument{}, but {} {} given", if max == 1 { "" } else { "s" }, irs.len(), if irs.len() == 1 { "was" } else { "were" }),
+                format!(
+                    "`{name}` takes {want} argument{}, but {} {} given",
+                    if max == 1 { "" } else { "s" },
+                    irs.len(),
+                    if irs.len() == 1 { "was" } else { "were" }
+                ),
                 span,
                 "wrong number of arguments",
             ));
@@ -1018,7 +1274,11 @@ impl Checker<'_> {
     fn builtin_type(&mut self, b: Builtin, irs: &[Ir], span: Span) -> Type {
         let name = b.name();
         let nullable = irs.iter().any(|i| i.ty.nullable);
-        let k = |i: usize| irs.get(i).map(|x| x.ty.kind.clone()).unwrap_or(TypeKind::Any);
+        let k = |i: usize| {
+            irs.get(i)
+                .map(|x| x.ty.kind.clone())
+                .unwrap_or(TypeKind::Any)
+        };
         let ty = match b {
             Builtin::Lower | Builtin::Upper | Builtin::Trim | Builtin::Title => {
                 if self.arity(name, irs, 1, 1, span) {
@@ -1112,12 +1372,19 @@ impl Checker<'_> {
                     self.arg_is(name, &irs[0], ok, "a time");
                     if irs.len() == 2 {
                         let ok = irs[1].ty.is_string();
-                        self.arg_is(name, &irs[1], ok, "an IANA time zone name such as \"Europe/Berlin\"");
+                        self.arg_is(
+                            name,
+                            &irs[1],
+                            ok,
+                            "an IANA time zone name such as \"Europe/Berlin\"",
+                        );
                     }
                 }
                 match b {
                     Builtin::Weekday => Type::of(TypeKind::Enum(Arc::from(
-                        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map(String::from).to_vec(),
+                        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+                            .map(String::from)
+                            .to_vec(),
                     ))),
                     Builtin::HourOfDay => Type::INT,
                     _ => Type::TIME,
@@ -1148,9 +1415,17 @@ impl Checker<'_> {
             _ => (false, 2, false),
         };
         if args.is_empty() || args.len() > max_args || (needs_second && args.len() < 2) {
-            let want = if needs_second { "a list and a condition" } else { "a list and optionally one more argument" };
+            let want = if needs_second {
+                "a list and a condition"
+            } else {
+                "a list and optionally one more argument"
+            };
             self.error(Diagnostic::error(
-                format!("`{name}` takes {want}, but {} argument{} given", args.len(), if args.len() == 1 { " was" } else { "s were" }),
+                format!(
+                    "`{name}` takes {want}, but {} argument{} given",
+                    args.len(),
+                    if args.len() == 1 { " was" } else { "s were" }
+                ),
                 span,
                 "wrong number of arguments",
             ));
@@ -1158,12 +1433,23 @@ impl Checker<'_> {
         }
         // The list, with an optional filter from `where` or an event name.
         let (list_ir, mut filter, binder) = match &args[0].kind {
-            ExprKind::Where { list, binder, condition } => {
+            ExprKind::Where {
+                list,
+                binder,
+                condition,
+            } => {
                 let (l, name_filter) = self.list_operand(list, ctx);
-                ctx.scopes.push(Scope { binder: binder.as_ref().map(|b| b.name.clone()), element: l.ty.element() });
+                ctx.scopes.push(Scope {
+                    binder: binder.as_ref().map(|b| b.name.clone()),
+                    element: l.ty.element(),
+                });
                 let c = self.condition(condition, ctx);
                 ctx.scopes.pop();
-                (l, and_filters(name_filter, Some(c)), binder.as_ref().map(|b| b.name.clone()))
+                (
+                    l,
+                    and_filters(name_filter, Some(c)),
+                    binder.as_ref().map(|b| b.name.clone()),
+                )
             }
             _ => {
                 let (l, f) = self.list_operand(&args[0], ctx);
@@ -1173,7 +1459,10 @@ impl Checker<'_> {
         let element = list_ir.ty.element();
         let mut projection = None;
         if let Some(second) = args.get(1) {
-            ctx.scopes.push(Scope { binder, element: element.clone() });
+            ctx.scopes.push(Scope {
+                binder,
+                element: element.clone(),
+            });
             if second_is_condition {
                 let c = self.condition(second, ctx);
                 filter = match kind {
@@ -1182,7 +1471,12 @@ impl Checker<'_> {
                         ctx.scopes.pop();
                         let ty = Type::BOOL;
                         return Ir::new(
-                            IrKind::Aggregate { kind, list: Box::new(list_ir), filter: filter.map(Box::new), projection: Some(Box::new(c)) },
+                            IrKind::Aggregate {
+                                kind,
+                                list: Box::new(list_ir),
+                                filter: filter.map(Box::new),
+                                projection: Some(Box::new(c)),
+                            },
                             ty,
                             span,
                         );
@@ -1194,24 +1488,39 @@ impl Checker<'_> {
             }
             ctx.scopes.pop();
         }
-        let value_ty = projection.as_ref().map(|p| p.ty.clone()).unwrap_or_else(|| element.clone());
+        let value_ty = projection
+            .as_ref()
+            .map(|p| p.ty.clone())
+            .unwrap_or_else(|| element.clone());
         let ty = match kind {
             AggKind::Count => Type::INT,
             AggKind::Exists | AggKind::All => Type::BOOL,
             AggKind::Sum => {
-                if !(value_ty.is_number() || value_ty.is_any() || value_ty.kind == TypeKind::Duration) {
-                    self.error(Diagnostic::error(
-                        format!("`sum` adds numbers or durations, but the values here are {}", value_ty),
-                        projection.as_ref().map(|p| p.span).unwrap_or(span),
-                        "not summable",
-                    ).with_help("give a projection: `sum(xs, .amount)`"));
+                if !(value_ty.is_number()
+                    || value_ty.is_any()
+                    || value_ty.kind == TypeKind::Duration)
+                {
+                    self.error(
+                        Diagnostic::error(
+                            format!(
+                                "`sum` adds numbers or durations, but the values here are {}",
+                                value_ty
+                            ),
+                            projection.as_ref().map(|p| p.span).unwrap_or(span),
+                            "not summable",
+                        )
+                        .with_help("give a projection: `sum(xs, .amount)`"),
+                    );
                 }
                 value_ty.non_null().nullable()
             }
             AggKind::Avg => {
                 if !(value_ty.is_number() || value_ty.is_any()) {
                     self.error(Diagnostic::error(
-                        format!("`avg` averages numbers, but the values here are {}", value_ty),
+                        format!(
+                            "`avg` averages numbers, but the values here are {}",
+                            value_ty
+                        ),
                         projection.as_ref().map(|p| p.span).unwrap_or(span),
                         "not numbers",
                     ));
@@ -1233,7 +1542,12 @@ impl Checker<'_> {
             AggKind::Filter => Type::list(element.clone()),
         };
         Ir::new(
-            IrKind::Aggregate { kind, list: Box::new(list_ir), filter: filter.map(Box::new), projection: projection.map(Box::new) },
+            IrKind::Aggregate {
+                kind,
+                list: Box::new(list_ir),
+                filter: filter.map(Box::new),
+                projection: projection.map(Box::new),
+            },
             ty,
             span,
         )
@@ -1262,15 +1576,30 @@ pub fn arithmetic_type(op: BinaryOp, a: &Type, b: &Type) -> Result<Type, String>
         }
         (BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul, Int, Int) => Type::INT,
         (BinaryOp::Rem, Int, Int) => Type::INT,
-        (BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Rem, Int | Float, Int | Float) => Type::FLOAT,
+        (
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Rem,
+            Int | Float,
+            Int | Float,
+        ) => Type::FLOAT,
         (BinaryOp::Div, Int | Float, Int | Float) => Type::FLOAT,
-        (BinaryOp::Add, Time, Duration) | (BinaryOp::Add, Duration, Time) | (BinaryOp::Sub, Time, Duration) => Type::TIME,
+        (BinaryOp::Add, Time, Duration)
+        | (BinaryOp::Add, Duration, Time)
+        | (BinaryOp::Sub, Time, Duration) => Type::TIME,
         (BinaryOp::Sub, Time, Time) => Type::DURATION,
         (BinaryOp::Add | BinaryOp::Sub, Duration, Duration) => Type::DURATION,
-        (BinaryOp::Mul, Duration, Int | Float) | (BinaryOp::Mul, Int | Float, Duration) => Type::DURATION,
+        (BinaryOp::Mul, Duration, Int | Float) | (BinaryOp::Mul, Int | Float, Duration) => {
+            Type::DURATION
+        }
         (BinaryOp::Div, Duration, Int | Float) => Type::DURATION,
         (BinaryOp::Div, Duration, Duration) => Type::FLOAT,
-        _ => return Err(format!("cannot apply `{}` to {} and {}", op.symbol(), a.a(), b.a())),
+        _ => {
+            return Err(format!(
+                "cannot apply `{}` to {} and {}",
+                op.symbol(),
+                a.a(),
+                b.a()
+            ))
+        }
     };
     Ok(t)
 }
@@ -1306,7 +1635,11 @@ fn and_filters(a: Option<Ir>, b: Option<Ir>) -> Option<Ir> {
     match (a, b) {
         (Some(a), Some(b)) => {
             let span = a.span.to(b.span);
-            Some(Ir::new(IrKind::Binary(BinaryOp::And, Box::new(a), Box::new(b)), Type::BOOL, span))
+            Some(Ir::new(
+                IrKind::Binary(BinaryOp::And, Box::new(a), Box::new(b)),
+                Type::BOOL,
+                span,
+            ))
         }
         (a, None) => a,
         (None, b) => b,
@@ -1324,13 +1657,23 @@ fn uses_element(e: &Expr) -> bool {
         ExprKind::Unary(_, a) => uses_element(a),
         ExprKind::Binary(_, a, b) => uses_element(a) || uses_element(b),
         ExprKind::IsNull { operand, .. } => uses_element(operand),
-        ExprKind::Between { operand, low, high } => uses_element(operand) || uses_element(low) || uses_element(high),
-        ExprKind::Within { operand, duration, .. } => uses_element(operand) || uses_element(duration),
+        ExprKind::Between { operand, low, high } => {
+            uses_element(operand) || uses_element(low) || uses_element(high)
+        }
+        ExprKind::Within {
+            operand, duration, ..
+        } => uses_element(operand) || uses_element(duration),
         ExprKind::Matches { operand, .. } => uses_element(operand),
-        ExprKind::If { condition, then, otherwise } => uses_element(condition) || uses_element(then) || uses_element(otherwise),
+        ExprKind::If {
+            condition,
+            then,
+            otherwise,
+        } => uses_element(condition) || uses_element(then) || uses_element(otherwise),
         ExprKind::List(xs) => xs.iter().any(uses_element),
         ExprKind::Map(xs) => xs.iter().any(|(_, v)| uses_element(v)),
-        ExprKind::Str(parts) => parts.iter().any(|p| matches!(p, StrPart::Expr(e) if uses_element(e))),
+        ExprKind::Str(parts) => parts
+            .iter()
+            .any(|p| matches!(p, StrPart::Expr(e) if uses_element(e))),
         ExprKind::Where { list, .. } => uses_element(list),
         _ => false,
     }

@@ -245,7 +245,10 @@ impl Ir {
             | IrKind::Now
             | IrKind::Event
             | IrKind::Actions => {}
-            IrKind::Field(a, _) | IrKind::Unary(_, a) | IrKind::IsNull(a, _) | IrKind::Matches(a, _) => f(a),
+            IrKind::Field(a, _)
+            | IrKind::Unary(_, a)
+            | IrKind::IsNull(a, _)
+            | IrKind::Matches(a, _) => f(a),
             IrKind::Index(a, b) | IrKind::Binary(_, a, b) => {
                 f(a);
                 f(b)
@@ -266,9 +269,10 @@ impl Ir {
                     f(x)
                 }
             }
-            IrKind::Interpolate(xs) | IrKind::List(xs) | IrKind::Call(_, xs) | IrKind::HostCall(_, xs) => {
-                xs.iter().for_each(f)
-            }
+            IrKind::Interpolate(xs)
+            | IrKind::List(xs)
+            | IrKind::Call(_, xs)
+            | IrKind::HostCall(_, xs) => xs.iter().for_each(f),
             IrKind::Map(entries) => entries.iter().for_each(|(_, v)| f(v)),
             IrKind::Aggregate {
                 list,

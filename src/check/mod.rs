@@ -158,7 +158,11 @@ pub(crate) struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    fn new(modules: &'a [(FileId, ast::Module)], host: &'a [HostSignature], limits: &'a Limits) -> Self {
+    fn new(
+        modules: &'a [(FileId, ast::Module)],
+        host: &'a [HostSignature],
+        limits: &'a Limits,
+    ) -> Self {
         Checker {
             modules,
             host,
@@ -202,7 +206,10 @@ impl<'a> Checker<'a> {
             return id;
         }
         let id = self.slots.len() as SlotId;
-        self.slots.push(SlotInfo { path: key.clone(), ty });
+        self.slots.push(SlotInfo {
+            path: key.clone(),
+            ty,
+        });
         self.slot_index.insert(key, id);
         id
     }
@@ -297,7 +304,9 @@ impl<'a> Checker<'a> {
         let mut seen: Vec<(String, usize)> = Vec::new();
         let mut found = Vec::new();
         for (i, item) in self.rule_items.iter().enumerate() {
-            let ItemKind::Segment(seg) = &item.kind else { continue };
+            let ItemKind::Segment(seg) = &item.kind else {
+                continue;
+            };
             let text = crate::syntax::sexpr::expr_to_sexpr(&seg.body);
             if let Some((_, first)) = seen.iter().find(|(t, _)| *t == text) {
                 found.push((*first, i));
@@ -308,12 +317,19 @@ impl<'a> Checker<'a> {
         for (first, again) in found {
             let name = |i: usize| self.rule_names[i].clone();
             let d = Diagnostic::warning(
-                format!("segment `{}` is identical to segment `{}`", name(again), name(first)),
+                format!(
+                    "segment `{}` is identical to segment `{}`",
+                    name(again),
+                    name(first)
+                ),
                 name_span(self.rule_items[again]),
                 "same condition",
             )
             .with_label(name_span(self.rule_items[first]), "defined first here")
-            .with_help(format!("read `{}` instead of repeating its condition", name(first)));
+            .with_help(format!(
+                "read `{}` instead of repeating its condition",
+                name(first)
+            ));
             self.diags.push(d);
         }
     }
@@ -367,7 +383,10 @@ impl<'a> Checker<'a> {
         }
         if self.schema.has_fields {
             for (i, name) in self.rule_names.clone().iter().enumerate() {
-                if matches!(self.schema.lookup(&[name.as_str()]), schema::Lookup::Found(_)) {
+                if matches!(
+                    self.schema.lookup(&[name.as_str()]),
+                    schema::Lookup::Found(_)
+                ) {
                     let span = name_span(self.rule_items[i]);
                     self.warn(
                         Diagnostic::warning(
@@ -375,7 +394,9 @@ impl<'a> Checker<'a> {
                             span,
                             "this rule hides the profile field",
                         )
-                        .with_help(format!("rename the rule, or read the field as `profile[\"{name}\"]`")),
+                        .with_help(format!(
+                            "rename the rule, or read the field as `profile[\"{name}\"]`"
+                        )),
                     );
                 }
             }
@@ -453,16 +474,28 @@ impl<'a> Checker<'a> {
         for &m in &members {
             self.in_cycle[m as usize] = true;
         }
-        let mut names: Vec<&str> = members.iter().map(|&m| self.rule_names[m as usize].as_str()).collect();
+        let mut names: Vec<&str> = members
+            .iter()
+            .map(|&m| self.rule_names[m as usize].as_str())
+            .collect();
         names.push(self.rule_names[id as usize].as_str());
         let chain = names.join(" → ");
         let mut d = Diagnostic::error(
-            format!("`{}` depends on itself: {chain}", self.rule_names[id as usize]),
+            format!(
+                "`{}` depends on itself: {chain}",
+                self.rule_names[id as usize]
+            ),
             use_span,
-            format!("`{}` is read here, closing the cycle", self.rule_names[id as usize]),
+            format!(
+                "`{}` is read here, closing the cycle",
+                self.rule_names[id as usize]
+            ),
         );
         for (r, span) in self.stack[start + 1..].iter() {
-            d = d.with_label(*span, format!("`{}` is read here", self.rule_names[*r as usize]));
+            d = d.with_label(
+                *span,
+                format!("`{}` is read here", self.rule_names[*r as usize]),
+            );
         }
         d = d.with_note("rules are evaluated once per profile and cannot refer to themselves, directly or through others");
         self.error(d);
@@ -471,7 +504,8 @@ impl<'a> Checker<'a> {
     fn check_rule(&mut self, id: RuleId) {
         self.state[id as usize] = State::InProgress;
         if self.stack.last().map(|(r, _)| *r) != Some(id) {
-            self.stack.push((id, name_span(self.rule_items[id as usize])));
+            self.stack
+                .push((id, name_span(self.rule_items[id as usize])));
             self.check_rule_body(id);
             self.stack.pop();
         } else {
@@ -555,7 +589,8 @@ impl<'a> Checker<'a> {
                                 .with_label(u, "this branch always matches first"),
                             );
                         }
-                    } else if let Some((_, prev)) = seen_conditions.iter().find(|(t, _)| *t == text) {
+                    } else if let Some((_, prev)) = seen_conditions.iter().find(|(t, _)| *t == text)
+                    {
                         if policy == HitPolicy::First {
                             self.warn(
                                 Diagnostic::warning(
@@ -613,7 +648,11 @@ impl<'a> Checker<'a> {
                 span: b.span,
             });
         }
-        if policy == HitPolicy::Collect && all_unconditional && !d.branches.is_empty() && d.branches.iter().any(|b| b.condition.is_some()) {
+        if policy == HitPolicy::Collect
+            && all_unconditional
+            && !d.branches.is_empty()
+            && d.branches.iter().any(|b| b.condition.is_some())
+        {
             self.warn(
                 Diagnostic::warning(
                     "every branch of this `collect` decision is unconditional",
@@ -670,8 +709,12 @@ impl<'a> Checker<'a> {
             };
             if let Some(prev) = seen.insert(key, clause.span) {
                 self.error(
-                    Diagnostic::error(format!("`{key}` appears twice in this experiment"), clause.span, "again here")
-                        .with_label(prev, "first here"),
+                    Diagnostic::error(
+                        format!("`{key}` appears twice in this experiment"),
+                        clause.span,
+                        "again here",
+                    )
+                    .with_label(prev, "first here"),
                 );
                 continue;
             }
@@ -679,9 +722,19 @@ impl<'a> Checker<'a> {
             match &clause.kind {
                 C::Unit(e) => {
                     let ir = self.expr(e, &mut ctx);
-                    if !matches!(ir.ty.kind, TypeKind::Str | TypeKind::Enum(_) | TypeKind::Int | TypeKind::Any | TypeKind::Null) {
+                    if !matches!(
+                        ir.ty.kind,
+                        TypeKind::Str
+                            | TypeKind::Enum(_)
+                            | TypeKind::Int
+                            | TypeKind::Any
+                            | TypeKind::Null
+                    ) {
                         self.error(Diagnostic::error(
-                            format!("the unit must be a string or an int, but this is {}", ir.ty.a()),
+                            format!(
+                                "the unit must be a string or an int, but this is {}",
+                                ir.ty.a()
+                            ),
                             ir.span,
                             ir.ty.a(),
                         ));
@@ -718,7 +771,11 @@ impl<'a> Checker<'a> {
                         out.push((name.name.clone(), f));
                     }
                     if out.is_empty() {
-                        self.error(Diagnostic::error("an experiment needs at least one variant", clause.span, "no variants"));
+                        self.error(Diagnostic::error(
+                            "an experiment needs at least one variant",
+                            clause.span,
+                            "no variants",
+                        ));
                     } else if let Some((digits, scale)) = total {
                         let one = 10i128.checked_pow(scale).unwrap_or(i128::MAX);
                         if digits != one {
@@ -772,7 +829,10 @@ impl<'a> Checker<'a> {
                                 variant.span,
                                 "unknown variant",
                             );
-                            if let Some(s) = suggest::closest(&variant.name, variants.iter().map(|(n, _)| n.as_str())) {
+                            if let Some(s) = suggest::closest(
+                                &variant.name,
+                                variants.iter().map(|(n, _)| n.as_str()),
+                            ) {
                                 dg = dg.with_help(format!("did you mean `{s}`?"));
                             }
                             self.error(dg);
@@ -819,19 +879,33 @@ impl<'a> Checker<'a> {
     fn share(&mut self, e: &ast::Expr, what: &str) -> Option<(f64, Option<ast::Decimal>)> {
         let (f, dec) = match &e.kind {
             ExprKind::Float(f, d) => (*f, *d),
-            ExprKind::Int(i) => (*i as f64, Some(ast::Decimal { digits: *i as i128, scale: 0 })),
+            ExprKind::Int(i) => (
+                *i as f64,
+                Some(ast::Decimal {
+                    digits: *i as i128,
+                    scale: 0,
+                }),
+            ),
             _ => {
                 self.error(
-                    Diagnostic::error(format!("a {what} must be a literal percentage"), e.span, "not a literal")
-                        .with_help("write e.g. `50%` or `0.5`"),
+                    Diagnostic::error(
+                        format!("a {what} must be a literal percentage"),
+                        e.span,
+                        "not a literal",
+                    )
+                    .with_help("write e.g. `50%` or `0.5`"),
                 );
                 return None;
             }
         };
         if !(0.0..=1.0).contains(&f) {
             self.error(
-                Diagnostic::error(format!("a {what} must be between 0% and 100%"), e.span, "out of range")
-                    .with_help("`1` means 100%; write `50%` or `0.5` for one half"),
+                Diagnostic::error(
+                    format!("a {what} must be between 0% and 100%"),
+                    e.span,
+                    "out of range",
+                )
+                .with_help("`1` means 100%; write `50%` or `0.5` for one half"),
             );
             return None;
         }
@@ -851,9 +925,15 @@ impl<'a> Checker<'a> {
             .map(|a| {
                 let payload = a.payload.as_ref().map(|p| {
                     let ir = self.expr(p, &mut ctx);
-                    if !matches!(ir.ty.kind, TypeKind::Record(_) | TypeKind::Map | TypeKind::Any) {
+                    if !matches!(
+                        ir.ty.kind,
+                        TypeKind::Record(_) | TypeKind::Map | TypeKind::Any
+                    ) {
                         self.error(Diagnostic::error(
-                            format!("an action's payload must be a map, but this is {}", ir.ty.a()),
+                            format!(
+                                "an action's payload must be a map, but this is {}",
+                                ir.ty.a()
+                            ),
                             ir.span,
                             "not a map",
                         ));

@@ -99,7 +99,13 @@ impl Schema {
         }
     }
 
-    fn add_field(&mut self, path: &[ast::Ident], ty: Type, span: Span, diags: &mut Vec<Diagnostic>) {
+    fn add_field(
+        &mut self,
+        path: &[ast::Ident],
+        ty: Type,
+        span: Span,
+        diags: &mut Vec<Diagnostic>,
+    ) {
         let mut level = &mut self.root;
         for (i, seg) in path.iter().enumerate() {
             let last = i + 1 == path.len();
@@ -117,37 +123,43 @@ impl Schema {
                     };
                     level = next;
                 }
-                Some(p) => match &mut level[p].1 {
-                    Node::Leaf(prev_ty, prev_span) => {
-                        let prefix = dotted(&path[..=i]);
-                        let d = if last {
-                            Diagnostic::error(
-                                format!("schema path `{prefix}` is declared twice"),
-                                span,
-                                "declared again here",
-                            )
-                        } else {
-                            Diagnostic::error(
+                Some(p) => {
+                    match &mut level[p].1 {
+                        Node::Leaf(prev_ty, prev_span) => {
+                            let prefix = dotted(&path[..=i]);
+                            let d = if last {
+                                Diagnostic::error(
+                                    format!("schema path `{prefix}` is declared twice"),
+                                    span,
+                                    "declared again here",
+                                )
+                            } else {
+                                Diagnostic::error(
                                 format!("schema path `{}` is declared under `{prefix}`, which is {}", dotted(path), prev_ty.a()),
                                 span,
                                 format!("`{prefix}` has no fields of its own"),
                             )
-                        };
-                        diags.push(d.with_label(*prev_span, "first declared here"));
-                        return;
-                    }
-                    Node::Object(children) => {
-                        if last {
-                            diags.push(Diagnostic::error(
-                                format!("schema path `{}` is declared both as an object and as {}", dotted(path), ty.a()),
-                                span,
-                                "fields below it are declared elsewhere",
-                            ));
+                            };
+                            diags.push(d.with_label(*prev_span, "first declared here"));
                             return;
                         }
-                        level = children;
+                        Node::Object(children) => {
+                            if last {
+                                diags.push(Diagnostic::error(
+                                    format!(
+                                        "schema path `{}` is declared both as an object and as {}",
+                                        dotted(path),
+                                        ty.a()
+                                    ),
+                                    span,
+                                    "fields below it are declared elsewhere",
+                                ));
+                                return;
+                            }
+                            level = children;
+                        }
                     }
-                },
+                }
             }
         }
     }
@@ -177,7 +189,11 @@ impl Schema {
     pub fn paths(&self) -> Vec<String> {
         fn walk(level: &[(String, Node)], prefix: &str, out: &mut Vec<String>) {
             for (name, node) in level {
-                let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+                let path = if prefix.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{prefix}.{name}")
+                };
                 out.push(path.clone());
                 match node {
                     Node::Object(children) => walk(children, &path, out),
@@ -242,7 +258,10 @@ fn object_type(level: &[(String, Node)]) -> Type {
 }
 
 fn dotted(path: &[ast::Ident]) -> String {
-    path.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(".")
+    path.iter()
+        .map(|p| p.name.as_str())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// Turns a written schema type into a checker type.
@@ -257,7 +276,8 @@ pub fn lower_type(t: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Type {
             "duration" => TypeKind::Duration,
             "map" => TypeKind::Map,
             other => {
-                const KNOWN: [&str; 7] = ["bool", "int", "float", "string", "time", "duration", "map"];
+                const KNOWN: [&str; 7] =
+                    ["bool", "int", "float", "string", "time", "duration", "map"];
                 let mut d = Diagnostic::error(
                     format!("unknown type `{other}`"),
                     name.span,

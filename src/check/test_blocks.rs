@@ -84,8 +84,12 @@ impl Checker<'_> {
                     match crate::compile::constant_value(&ir) {
                         Some(Value::Time(t)) => test.now = Some(t),
                         _ => self.error(
-                            Diagnostic::error("a test's `now` must be a time literal", e.span, "not a constant time")
-                                .with_help("write e.g. `now @2026-11-20T12:00:00Z`"),
+                            Diagnostic::error(
+                                "a test's `now` must be a time literal",
+                                e.span,
+                                "not a constant time",
+                            )
+                            .with_help("write e.g. `now @2026-11-20T12:00:00Z`"),
                         ),
                     }
                 }
@@ -101,7 +105,10 @@ impl Checker<'_> {
                     test.given = GivenProfile::File(path.value.clone(), path.span);
                     self.overrides(with, &mut test);
                 }
-                TestStmtKind::GivenVariant { experiment, variant } => {
+                TestStmtKind::GivenVariant {
+                    experiment,
+                    variant,
+                } => {
                     self.given_variant(experiment, variant, &mut test);
                 }
                 TestStmtKind::GivenEvent(e) => {
@@ -144,9 +151,13 @@ impl Checker<'_> {
     fn once(&mut self, seen: &mut Option<Span>, span: Span) {
         if let Some(prev) = *seen {
             self.error(
-                Diagnostic::error("a test has at most one `given` profile", span, "second `given`")
-                    .with_label(prev, "first `given`")
-                    .with_help("put overrides in `with { ... }` after the first one"),
+                Diagnostic::error(
+                    "a test has at most one `given` profile",
+                    span,
+                    "second `given`",
+                )
+                .with_label(prev, "first `given`")
+                .with_help("put overrides in `with { ... }` after the first one"),
             );
         }
         *seen = Some(span);
@@ -163,7 +174,12 @@ impl Checker<'_> {
         }
     }
 
-    fn given_variant(&mut self, experiment: &ast::Ident, variant: &ast::StrLit, test: &mut CheckedTest) {
+    fn given_variant(
+        &mut self,
+        experiment: &ast::Ident,
+        variant: &ast::StrLit,
+        test: &mut CheckedTest,
+    ) {
         let Some(&id) = self.rule_index.get(experiment.name.as_str()) else {
             let mut d = Diagnostic::error(
                 format!("no experiment named `{}`", experiment.name),
@@ -177,10 +193,15 @@ impl Checker<'_> {
             return;
         };
         self.rule_type(id, experiment.span);
-        let variants: Option<Vec<String>> = self.checked[id as usize].as_ref().and_then(|r| match &r.body {
-            RuleBody::Experiment(e) => Some(e.variants.iter().map(|(n, _)| n.clone()).collect()),
-            _ => None,
-        });
+        let variants: Option<Vec<String>> =
+            self.checked[id as usize]
+                .as_ref()
+                .and_then(|r| match &r.body {
+                    RuleBody::Experiment(e) => {
+                        Some(e.variants.iter().map(|(n, _)| n.clone()).collect())
+                    }
+                    _ => None,
+                });
         match variants {
             None => self.error(Diagnostic::error(
                 format!("`{}` is not an experiment", experiment.name),
@@ -189,7 +210,10 @@ impl Checker<'_> {
             )),
             Some(vs) if !vs.contains(&variant.value) => {
                 let mut d = Diagnostic::error(
-                    format!("\"{}\" is not a variant of `{}`", variant.value, experiment.name),
+                    format!(
+                        "\"{}\" is not a variant of `{}`",
+                        variant.value, experiment.name
+                    ),
                     variant.span,
                     format!("variants: {}", vs.join(", ")),
                 );
@@ -198,7 +222,9 @@ impl Checker<'_> {
                 }
                 self.error(d);
             }
-            Some(_) => test.variants.push((experiment.name.clone(), variant.value.clone())),
+            Some(_) => test
+                .variants
+                .push((experiment.name.clone(), variant.value.clone())),
         }
     }
 
@@ -209,8 +235,14 @@ impl Checker<'_> {
         if self.error_count() == errors_before {
             if let Some(span) = first_non_constant(&ir) {
                 self.error(
-                    Diagnostic::error("a `given` value must be a constant", span, "this reads the profile or a rule")
-                        .with_note("`given` data may use literals and `now` (e.g. `signup_at: now - 3d`)"),
+                    Diagnostic::error(
+                        "a `given` value must be a constant",
+                        span,
+                        "this reads the profile or a rule",
+                    )
+                    .with_note(
+                        "`given` data may use literals and `now` (e.g. `signup_at: now - 3d`)",
+                    ),
                 );
             }
         }
@@ -222,7 +254,9 @@ impl Checker<'_> {
         if !self.schema.has_fields {
             return;
         }
-        let IrKind::Map(entries) = &ir.kind else { return };
+        let IrKind::Map(entries) = &ir.kind else {
+            return;
+        };
         for (key, value) in entries {
             let mut path: Vec<&str> = prefix.to_vec();
             path.push(key);
@@ -239,7 +273,9 @@ impl Checker<'_> {
                 if matches!(t.kind, TypeKind::Record(_)) && matches!(value.kind, IrKind::Map(_)) {
                     // An implied object (`user`): check its fields one by one.
                     if let IrKind::Map(_) = value.kind {
-                        if matches!(self.schema.lookup(path), Lookup::Found(_)) && is_implied_object(&t) {
+                        if matches!(self.schema.lookup(path), Lookup::Found(_))
+                            && is_implied_object(&t)
+                        {
                             self.check_against_schema(value, path);
                             return;
                         }
@@ -247,13 +283,21 @@ impl Checker<'_> {
                 }
                 if !value_fits(&value.ty, &t) {
                     self.error(Diagnostic::error(
-                        format!("`{}` is declared as {}, but this is {}", path.join("."), t.a(), value.ty.a()),
+                        format!(
+                            "`{}` is declared as {}, but this is {}",
+                            path.join("."),
+                            t.a(),
+                            value.ty.a()
+                        ),
                         value.span,
                         "does not match the schema",
                     ));
                 }
             }
-            Lookup::Missing { valid_prefix, candidates } => {
+            Lookup::Missing {
+                valid_prefix,
+                candidates,
+            } => {
                 let bad = path.get(valid_prefix).copied().unwrap_or("");
                 let mut d = Diagnostic::error(
                     format!("`{}` is not in the schema", path.join(".")),
@@ -266,7 +310,11 @@ impl Checker<'_> {
                 self.error(d);
             }
             Lookup::NotAnObject { valid_prefix, ty } => self.error(Diagnostic::error(
-                format!("`{}` is {}, which has no fields", path[..valid_prefix].join("."), ty.a()),
+                format!(
+                    "`{}` is {}, which has no fields",
+                    path[..valid_prefix].join("."),
+                    ty.a()
+                ),
                 span,
                 "no such field",
             )),
@@ -287,12 +335,16 @@ impl Checker<'_> {
                         || match &rule.body {
                             RuleBody::Expr(e) => self.reads_clock(e, seen),
                             RuleBody::Decision { branches, .. } => branches.iter().any(|b| {
-                                b.condition.as_ref().is_some_and(|c| self.reads_clock(c, seen))
+                                b.condition
+                                    .as_ref()
+                                    .is_some_and(|c| self.reads_clock(c, seen))
                                     || self.reads_clock(&b.value, seen)
                             }),
                             RuleBody::Experiment(e) => {
                                 self.reads_clock(&e.unit, seen)
-                                    || e.eligible.as_ref().is_some_and(|c| self.reads_clock(c, seen))
+                                    || e.eligible
+                                        .as_ref()
+                                        .is_some_and(|c| self.reads_clock(c, seen))
                             }
                         };
                 }
@@ -306,10 +358,17 @@ impl Checker<'_> {
 fn uses_now(ir: &Ir) -> bool {
     let direct = match &ir.kind {
         IrKind::Now => true,
-        IrKind::Within { anchor: Anchor::Past | Anchor::Next, .. } => true,
+        IrKind::Within {
+            anchor: Anchor::Past | Anchor::Next,
+            ..
+        } => true,
         IrKind::Call(b, _) => matches!(
             b,
-            Builtin::Ago | Builtin::DaysSince | Builtin::HoursSince | Builtin::DaysUntil | Builtin::HoursUntil
+            Builtin::Ago
+                | Builtin::DaysSince
+                | Builtin::HoursSince
+                | Builtin::DaysUntil
+                | Builtin::HoursUntil
         ),
         _ => false,
     };
@@ -323,7 +382,12 @@ fn uses_now(ir: &Ir) -> bool {
 fn first_non_constant(ir: &Ir) -> Option<Span> {
     if matches!(
         ir.kind,
-        IrKind::Slot(_) | IrKind::Rule(_) | IrKind::Profile | IrKind::Event | IrKind::Actions | IrKind::HostCall(..)
+        IrKind::Slot(_)
+            | IrKind::Rule(_)
+            | IrKind::Profile
+            | IrKind::Event
+            | IrKind::Actions
+            | IrKind::HostCall(..)
     ) {
         return Some(ir.span);
     }
@@ -352,9 +416,11 @@ fn value_fits(have: &Type, want: &Type) -> bool {
         (TypeKind::Int, TypeKind::Float) => true,
         (TypeKind::Str | TypeKind::Enum(_), TypeKind::Enum(_)) => true,
         (TypeKind::List(h), TypeKind::List(w)) => value_fits(h, w),
-        (TypeKind::Record(h), TypeKind::Record(w)) => h
-            .iter()
-            .all(|(n, t)| w.iter().find(|(m, _)| m == n).is_some_and(|(_, wt)| value_fits(t, wt))),
+        (TypeKind::Record(h), TypeKind::Record(w)) => h.iter().all(|(n, t)| {
+            w.iter()
+                .find(|(m, _)| m == n)
+                .is_some_and(|(_, wt)| value_fits(t, wt))
+        }),
         _ => have.family() == want.family(),
     }
 }
@@ -363,15 +429,25 @@ fn value_fits(have: &Type, want: &Type) -> bool {
 /// (`left`, `right`, or the argument's source text).
 fn sub_expressions(ir: &Ir) -> Vec<(String, Ir)> {
     let parts: Vec<(String, Ir)> = match &ir.kind {
-        IrKind::Binary(_, a, b) => vec![("left".into(), (**a).clone()), ("right".into(), (**b).clone())],
-        IrKind::Unary(_, a) | IrKind::IsNull(a, _) | IrKind::Matches(a, _) => vec![("operand".into(), (**a).clone())],
+        IrKind::Binary(_, a, b) => vec![
+            ("left".into(), (**a).clone()),
+            ("right".into(), (**b).clone()),
+        ],
+        IrKind::Unary(_, a) | IrKind::IsNull(a, _) | IrKind::Matches(a, _) => {
+            vec![("operand".into(), (**a).clone())]
+        }
         IrKind::Between(x, lo, hi) => vec![
             ("value".into(), (**x).clone()),
             ("low".into(), (**lo).clone()),
             ("high".into(), (**hi).clone()),
         ],
-        IrKind::Within { operand, duration, .. } => {
-            vec![("time".into(), (**operand).clone()), ("window".into(), (**duration).clone())]
+        IrKind::Within {
+            operand, duration, ..
+        } => {
+            vec![
+                ("time".into(), (**operand).clone()),
+                ("window".into(), (**duration).clone()),
+            ]
         }
         IrKind::Call(_, args) => args
             .iter()

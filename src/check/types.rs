@@ -173,7 +173,9 @@ impl Type {
             (TypeKind::Int, TypeKind::Float) | (TypeKind::Float, TypeKind::Int) => TypeKind::Float,
             (TypeKind::Enum(_) | TypeKind::Str, TypeKind::Enum(_) | TypeKind::Str) => TypeKind::Str,
             (TypeKind::List(a), TypeKind::List(b)) => TypeKind::List(Box::new(a.join(b)?)),
-            (TypeKind::Map, TypeKind::Record(_)) | (TypeKind::Record(_), TypeKind::Map) => TypeKind::Map,
+            (TypeKind::Map, TypeKind::Record(_)) | (TypeKind::Record(_), TypeKind::Map) => {
+                TypeKind::Map
+            }
             (TypeKind::Record(a), TypeKind::Record(b)) => {
                 if a.len() != b.len() {
                     return None;

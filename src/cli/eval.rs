@@ -2,11 +2,11 @@
 
 use super::{load, Failure};
 use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use onramp::summary::Summary;
 use onramp::{Context, Program};
-use serde_json::{json, Value as Json};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
+use serde_json::{json, Value as Json};
 use std::io::{BufRead, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -164,7 +164,10 @@ fn stream(
         let f = std::fs::File::open(source)
             .map_err(|e| Failure::Data(format!("error: cannot read {}: {e}", source.display())))?;
         let size = f.metadata().ok().map(|m| m.len());
-        (Box::new(std::io::BufReader::with_capacity(1 << 16, f)), size)
+        (
+            Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
+            size,
+        )
     };
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -197,7 +200,17 @@ fn stream(
             .par_iter()
             .map_init(
                 || program.evaluator(),
-                |evaluator, (n, raw)| evaluate_line(evaluator, *n, raw, ctx, with_events, print_results, want_result),
+                |evaluator, (n, raw)| {
+                    evaluate_line(
+                        evaluator,
+                        *n,
+                        raw,
+                        ctx,
+                        with_events,
+                        print_results,
+                        want_result,
+                    )
+                },
             )
             .collect();
         for outcome in outcomes.into_iter().flatten() {
@@ -215,7 +228,11 @@ fn stream(
                     .map_err(|e| Failure::Data(format!("error: writing results: {e}")))?;
             }
         }
-        progress.inc(if total_bytes.is_some() { bytes } else { batch.len() as u64 });
+        progress.inc(if total_bytes.is_some() {
+            bytes
+        } else {
+            batch.len() as u64
+        });
         progress.set_message(format!("{line_no} lines"));
     }
     progress.finish_and_clear();
@@ -265,7 +282,9 @@ fn progress_bar(total_bytes: Option<u64>) -> ProgressBar {
         }
         None => {
             let bar = ProgressBar::with_draw_target(None, target);
-            if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} profiles, {per_sec} {msg}") {
+            if let Ok(style) =
+                ProgressStyle::with_template("{spinner} {pos} profiles, {per_sec} {msg}")
+            {
                 bar.set_style(style);
             }
             bar
@@ -336,4 +355,3 @@ fn evaluate_line(
 fn bad_line(line: usize, message: &str) -> Json {
     json!({"line": line, "errors": [{"message": message}]})
 }
-

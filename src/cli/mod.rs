@@ -4,9 +4,9 @@
 mod eval;
 mod explain;
 mod fmt;
+mod gen;
 mod repl;
 mod test;
-mod gen;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use onramp::compile::RuleCode;
@@ -136,9 +136,17 @@ fn summary_line(diags: &[Diagnostic]) -> String {
 fn check(path: &PathBuf, format: Format) -> Result<ExitCode, Failure> {
     let engine = Engine::new();
     let (diags, sources, files) = match onramp::collect_files(path) {
-        Err(msg) => (vec![Diagnostic::bare_error(msg)], onramp::SourceMap::new(), 0),
+        Err(msg) => (
+            vec![Diagnostic::bare_error(msg)],
+            onramp::SourceMap::new(),
+            0,
+        ),
         Ok(_) => match engine.load(path) {
-            Ok(p) => (p.warnings().to_vec(), p.sources().clone(), p.sources().files().count()),
+            Ok(p) => (
+                p.warnings().to_vec(),
+                p.sources().clone(),
+                p.sources().files().count(),
+            ),
             Err(e) => {
                 let n = e.sources.files().count();
                 (e.diagnostics, e.sources, n)
@@ -177,16 +185,21 @@ fn disasm(path: &PathBuf, name: Option<&str>) -> Result<ExitCode, Failure> {
     let slot_names: Vec<String> = checked.slots.iter().map(|s| s.dotted()).collect();
     let rule_names: Vec<String> = checked.rules.iter().map(|r| r.name.clone()).collect();
     if let Some(n) = name {
-        let known = checked.rules.iter().any(|r| r.name == n) || checked.triggers.iter().any(|t| t.name == n);
+        let known = checked.rules.iter().any(|r| r.name == n)
+            || checked.triggers.iter().any(|t| t.name == n);
         if !known {
             let mut msg = format!("no rule named `{n}` in this program");
-            if let Some(s) = onramp::check::suggest::closest(n, rule_names.iter().map(|s| s.as_str())) {
+            if let Some(s) =
+                onramp::check::suggest::closest(n, rule_names.iter().map(|s| s.as_str()))
+            {
                 msg.push_str(&format!(" (did you mean `{s}`?)"));
             }
             return Err(Failure::Data(msg));
         }
     }
-    let listing = |chunk: u32| onramp::compile::disassemble(bc, chunk, program.sources(), &slot_names, &rule_names);
+    let listing = |chunk: u32| {
+        onramp::compile::disassemble(bc, chunk, program.sources(), &slot_names, &rule_names)
+    };
     let mut out = String::new();
     for (i, rule) in checked.rules.iter().enumerate() {
         if name.is_some_and(|n| n != rule.name) {
@@ -221,7 +234,11 @@ fn disasm(path: &PathBuf, name: Option<&str>) -> Result<ExitCode, Failure> {
                     .zip(e.ranges.iter())
                     .map(|(v, (a, b))| format!("{v} [{a}, {b})"))
                     .collect();
-                out.push_str(&format!("-- buckets (salt {:?}): {}\n", e.salt, ranges.join(", ")));
+                out.push_str(&format!(
+                    "-- buckets (salt {:?}): {}\n",
+                    e.salt,
+                    ranges.join(", ")
+                ));
             }
         }
         out.push('\n');

@@ -23,7 +23,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const RESULT: &str = "__repl_result";
-const COMMANDS: [&str; 9] = [":profile", ":now", ":explain", ":disasm", ":reload", ":type", ":help", ":quit", ":event"];
+const COMMANDS: [&str; 9] = [
+    ":profile", ":now", ":explain", ":disasm", ":reload", ":type", ":help", ":quit", ":event",
+];
 
 const HELP: &str = "\
 Type an expression or a rule name to evaluate it against the current profile.
@@ -153,7 +155,10 @@ impl Session {
             return "error: write `let name = expression`".into();
         };
         let name = name.trim().to_string();
-        let text = format!("let {name} = {}", def.split_once('=').map(|x| x.1).unwrap_or(""));
+        let text = format!(
+            "let {name} = {}",
+            def.split_once('=').map(|x| x.1).unwrap_or("")
+        );
         let previous = self.lets.clone();
         self.lets.retain(|(n, _)| *n != name);
         self.lets.push((name.clone(), text));
@@ -210,7 +215,10 @@ impl Session {
                     let n = json.as_object().map_or(0, |o| o.len());
                     if cmd == "profile" {
                         self.profile = json;
-                        format!("profile loaded ({n} top-level field{})", if n == 1 { "" } else { "s" })
+                        format!(
+                            "profile loaded ({n} top-level field{})",
+                            if n == 1 { "" } else { "s" }
+                        )
                     } else {
                         self.event = Some(json);
                         "event set".to_string()
@@ -248,7 +256,8 @@ impl Session {
                 Err(e) => Err(format!("error: {e}")),
             };
         }
-        let text = std::fs::read_to_string(arg).map_err(|e| format!("error: cannot read {arg}: {e}"))?;
+        let text =
+            std::fs::read_to_string(arg).map_err(|e| format!("error: cannot read {arg}: {e}"))?;
         serde_json::from_str(&text).map_err(|e| format!("error: {arg} is not valid JSON: {e}"))
     }
 
@@ -277,7 +286,11 @@ impl Session {
                 .iter()
                 .flat_map(|(c, v)| c.iter().copied().chain(std::iter::once(*v)))
                 .collect(),
-            onramp::compile::RuleCode::Experiment(e) => e.eligible.into_iter().chain(std::iter::once(e.unit)).collect(),
+            onramp::compile::RuleCode::Experiment(e) => e
+                .eligible
+                .into_iter()
+                .chain(std::iter::once(e.unit))
+                .collect(),
         };
         chunks
             .iter()
@@ -290,9 +303,20 @@ impl Session {
     fn candidates(&self) -> Vec<String> {
         let mut out: Vec<String> = COMMANDS.iter().map(|s| s.to_string()).collect();
         out.extend(onramp::check::FUNCTION_NAMES.iter().map(|s| s.to_string()));
-        out.extend(["now", "profile", "true", "false", "null", "where", "within", "and", "or", "not"].map(String::from));
+        out.extend(
+            [
+                "now", "profile", "true", "false", "null", "where", "within", "and", "or", "not",
+            ]
+            .map(String::from),
+        );
         if let Some(p) = &self.program {
-            out.extend(p.checked().rules.iter().filter(|r| r.name != RESULT).map(|r| r.name.clone()));
+            out.extend(
+                p.checked()
+                    .rules
+                    .iter()
+                    .filter(|r| r.name != RESULT)
+                    .map(|r| r.name.clone()),
+            );
             out.extend(p.checked().schema.paths());
             out.extend(p.checked().slots.iter().map(|s| s.dotted()));
         }
@@ -347,7 +371,12 @@ struct ReplHelper {
 impl Completer for ReplHelper {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _: &rustyline::Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _: &rustyline::Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let start = line[..pos]
             .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == ':'))
             .map_or(0, |i| i + 1);
@@ -396,7 +425,11 @@ fn history_file() -> Option<PathBuf> {
 pub fn run(path: Option<PathBuf>, now: Option<&str>) -> Result<ExitCode, Failure> {
     let ctx = parse_now(now)?;
     let interactive = std::io::stdin().is_terminal();
-    let (mut session, banner) = Session::new(path, ctx.now_millis(), interactive && std::io::stdout().is_terminal());
+    let (mut session, banner) = Session::new(
+        path,
+        ctx.now_millis(),
+        interactive && std::io::stdout().is_terminal(),
+    );
     if !banner.is_empty() {
         println!("{banner}");
     }
@@ -404,9 +437,11 @@ pub fn run(path: Option<PathBuf>, now: Option<&str>) -> Result<ExitCode, Failure
         return script(&mut session);
     }
     println!("onramp repl — :help for commands, :quit to leave");
-    let mut editor: Editor<ReplHelper, rustyline::history::DefaultHistory> =
-        Editor::new().map_err(|e| Failure::Data(format!("error: cannot start the line editor: {e}")))?;
-    editor.set_helper(Some(ReplHelper { words: session.candidates() }));
+    let mut editor: Editor<ReplHelper, rustyline::history::DefaultHistory> = Editor::new()
+        .map_err(|e| Failure::Data(format!("error: cannot start the line editor: {e}")))?;
+    editor.set_helper(Some(ReplHelper {
+        words: session.candidates(),
+    }));
     let history = history_file();
     if let Some(h) = &history {
         let _ = editor.load_history(h);

@@ -30,7 +30,11 @@ pub fn run(path: &PathBuf, filter: Option<&str>, coverage: bool) -> Result<ExitC
         }
         println!("{bad} {}", outcome.name);
         if let Some(e) = &outcome.setup_error {
-            let d = Diagnostic::error(format!("test \"{}\" could not run", outcome.name), outcome.span, e.clone());
+            let d = Diagnostic::error(
+                format!("test \"{}\" could not run", outcome.name),
+                outcome.span,
+                e.clone(),
+            );
             print!("{}", render(&[d], program.sources(), color));
         }
         for f in &outcome.failures {
@@ -62,7 +66,12 @@ fn print_coverage(report: &TestReport) {
     println!("coverage (true / false seen in some test):");
     let mark = |b: bool| if b { "yes" } else { "NO " };
     for c in &report.coverage {
-        println!("  true: {}  false: {}  {}", mark(c.as_true), mark(c.as_false), c.what);
+        println!(
+            "  true: {}  false: {}  {}",
+            mark(c.as_true),
+            mark(c.as_false),
+            c.what
+        );
     }
     let missing: Vec<&str> = report
         .coverage

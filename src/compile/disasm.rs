@@ -8,7 +8,13 @@ use std::fmt::Write as _;
 
 /// Lists one chunk: each instruction with its operands resolved to
 /// something a person can read, and the source location it came from.
-pub fn disassemble(bytecode: &Bytecode, chunk: ChunkId, sources: &SourceMap, slot_names: &[String], rule_names: &[String]) -> String {
+pub fn disassemble(
+    bytecode: &Bytecode,
+    chunk: ChunkId,
+    sources: &SourceMap,
+    slot_names: &[String],
+    rule_names: &[String],
+) -> String {
     let mut out = String::new();
     let Some(c) = bytecode.chunks.get(chunk as usize) else {
         return out;
@@ -16,8 +22,14 @@ pub fn disassemble(bytecode: &Bytecode, chunk: ChunkId, sources: &SourceMap, slo
     for (pc, op) in c.code.iter().enumerate() {
         let text = match *op {
             Op::Const(i) => format!("Const {}", render_const(bytecode, i)),
-            Op::Slot(s) => format!("Slot {}", slot_names.get(s as usize).map_or("?", |n| n.as_str())),
-            Op::Rule(r) => format!("Rule {}", rule_names.get(r as usize).map_or("?", |n| n.as_str())),
+            Op::Slot(s) => format!(
+                "Slot {}",
+                slot_names.get(s as usize).map_or("?", |n| n.as_str())
+            ),
+            Op::Rule(r) => format!(
+                "Rule {}",
+                rule_names.get(r as usize).map_or("?", |n| n.as_str())
+            ),
             Op::Field(k) => format!("Field {}", render_const(bytecode, k)),
             Op::SlotCmpConst(s, op, c) => format!(
                 "SlotCmpConst {} {} {}",
@@ -28,7 +40,15 @@ pub fn disassemble(bytecode: &Bytecode, chunk: ChunkId, sources: &SourceMap, slo
             Op::Binary(b) => format!("Binary {}", b.symbol()),
             Op::MakeMap(k) => format!(
                 "MakeMap [{}]",
-                bytecode.key_lists.get(k as usize).map(|ks| ks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")).unwrap_or_default()
+                bytecode
+                    .key_lists
+                    .get(k as usize)
+                    .map(|ks| ks
+                        .iter()
+                        .map(|k| k.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "))
+                    .unwrap_or_default()
             ),
             Op::Call(b, n) => format!("Call {}/{n}", b.name()),
             Op::IterBegin(k) => format!("IterBegin {}", k.name()),

@@ -195,8 +195,16 @@ pub fn compile(program: &CheckedProgram) -> Result<Bytecode, Vec<Diagnostic>> {
                     unit: c.chunk(&e.unit, &mut diags),
                     eligible: e.eligible.as_ref().map(|ir| c.chunk(ir, &mut diags)),
                     salt: e.salt.clone(),
-                    variants: e.variants.iter().map(|(n, _)| Arc::from(n.as_str())).collect(),
-                    ranges: crate::bucket::bucket_ranges(weights.len(), Some(e.coverage), Some(&weights)),
+                    variants: e
+                        .variants
+                        .iter()
+                        .map(|(n, _)| Arc::from(n.as_str()))
+                        .collect(),
+                    ranges: crate::bucket::bucket_ranges(
+                        weights.len(),
+                        Some(e.coverage),
+                        Some(&weights),
+                    ),
                     coverage: e.coverage,
                     weights,
                     force: e.force.clone(),
@@ -304,20 +312,29 @@ fn fusable(ir: &Ir) -> Option<u32> {
     fn element_level(ir: &Ir) -> bool {
         let ok = !matches!(
             ir.kind,
-            IrKind::Rule(_) | IrKind::Aggregate { .. } | IrKind::HostCall(..) | IrKind::Actions | IrKind::Element(1..)
+            IrKind::Rule(_)
+                | IrKind::Aggregate { .. }
+                | IrKind::HostCall(..)
+                | IrKind::Actions
+                | IrKind::Element(1..)
         );
         let mut all = ok;
         ir.for_each_child(|c| all = all && element_level(c));
         all
     }
-    let parts_ok = filter.as_deref().is_none_or(element_level) && projection.as_deref().is_none_or(element_level);
+    let parts_ok = filter.as_deref().is_none_or(element_level)
+        && projection.as_deref().is_none_or(element_level);
     parts_ok.then_some(slot)
 }
 
 /// `.name == "x"` (as the shorthands write it): the literal.
 fn name_test(ir: &Ir) -> Option<Arc<str>> {
-    let IrKind::Binary(BinaryOp::Eq, a, b) = &ir.kind else { return None };
-    let IrKind::Field(base, field) = &a.kind else { return None };
+    let IrKind::Binary(BinaryOp::Eq, a, b) = &ir.kind else {
+        return None;
+    };
+    let IrKind::Field(base, field) = &a.kind else {
+        return None;
+    };
     if !matches!(base.kind, IrKind::Element(0)) || &**field != "name" {
         return None;
     }
@@ -497,7 +514,9 @@ impl Compiler {
                     ir.span,
                     message,
                 )
-                .with_note("it is computed from constants only, so every profile would hit the error"));
+                .with_note(
+                    "it is computed from constants only, so every profile would hit the error",
+                ));
             }
         }
         let span = ir.span;
@@ -548,7 +567,15 @@ impl Compiler {
             IrKind::Binary(BinaryOp::And, a, b) | IrKind::Binary(BinaryOp::Or, a, b) => {
                 let is_and = matches!(ir.kind, IrKind::Binary(BinaryOp::And, ..));
                 self.emit(a)?;
-                let j = self.push(if is_and { Op::AndJump(0) } else { Op::OrJump(0) }, 1, span);
+                let j = self.push(
+                    if is_and {
+                        Op::AndJump(0)
+                    } else {
+                        Op::OrJump(0)
+                    },
+                    1,
+                    span,
+                );
                 self.emit(b)?;
                 self.push(Op::ToBool, 0, b.span);
                 let end = self.here();
@@ -680,7 +707,14 @@ impl Compiler {
                 }
                 match (kind, projection) {
                     (_, Some(p)) => self.emit(p)?,
-                    (AggKind::Sum | AggKind::Avg | AggKind::Min | AggKind::Max | AggKind::Distinct, None) => {
+                    (
+                        AggKind::Sum
+                        | AggKind::Avg
+                        | AggKind::Min
+                        | AggKind::Max
+                        | AggKind::Distinct,
+                        None,
+                    ) => {
                         self.push(Op::Element(0), 0, span);
                     }
                     _ => {}
@@ -699,7 +733,14 @@ impl Compiler {
 fn is_comparison(op: BinOp) -> bool {
     matches!(
         op,
-        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In | BinOp::NotIn
+        BinOp::Eq
+            | BinOp::Ne
+            | BinOp::Lt
+            | BinOp::Le
+            | BinOp::Gt
+            | BinOp::Ge
+            | BinOp::In
+            | BinOp::NotIn
     )
 }
 

@@ -157,6 +157,10 @@ mod tests {
 
     #[test]
     fn instructions_stay_small() {
-        assert!(std::mem::size_of::<Op>() <= 16, "{}", std::mem::size_of::<Op>());
+        assert!(
+            std::mem::size_of::<Op>() <= 16,
+            "{}",
+            std::mem::size_of::<Op>()
+        );
     }
 }

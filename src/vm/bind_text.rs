@@ -105,13 +105,15 @@ pub fn bind_text(
     seed.deserialize(&mut de).map_err(|e| {
         let msg = e.to_string();
         match msg.strip_prefix(NOT_OBJECT) {
-            Some(rest) => TextError::NotAnObject(match rest.split_whitespace().next().unwrap_or("") {
-                "null" => "null",
-                "bool" => "a bool",
-                "number" => "a number",
-                "string" => "a string",
-                _ => "a list",
-            }),
+            Some(rest) => {
+                TextError::NotAnObject(match rest.split_whitespace().next().unwrap_or("") {
+                    "null" => "null",
+                    "bool" => "a bool",
+                    "number" => "a number",
+                    "string" => "a string",
+                    _ => "a list",
+                })
+            }
             None => TextError::Json(msg),
         }
     })?;
@@ -232,7 +234,12 @@ impl NodeSeed<'_> {
             }
             self.out[s as usize] = match failed {
                 Some(message) => Err(Arc::from(message)),
-                None => convert(current.unwrap_or(&Json::Null), &slot.ty, &|| slot.dotted(), self.limits),
+                None => convert(
+                    current.unwrap_or(&Json::Null),
+                    &slot.ty,
+                    &|| slot.dotted(),
+                    self.limits,
+                ),
             };
         }
     }
@@ -432,7 +439,9 @@ impl ValueSeed<'_> {
 
     fn float(&self, f: f64) -> Bound {
         match self.ty.kind {
-            TypeKind::Float | TypeKind::Any | TypeKind::Null if f.is_finite() => Ok(Value::Float(f)),
+            TypeKind::Float | TypeKind::Any | TypeKind::Null if f.is_finite() => {
+                Ok(Value::Float(f))
+            }
             TypeKind::Any | TypeKind::Null => Err(Arc::from(format!(
                 "profile field `{}` is a number out of range",
                 self.path.text()
@@ -629,7 +638,11 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                 // A repeated key keeps its first place and its last value,
                 // as a JSON object built by serde_json does.
                 let mut entries: Vec<(Arc<str>, Bound)> = Vec::new();
-                let depth = if matches!(self.ty.kind, TypeKind::Map) { 0 } else { self.depth };
+                let depth = if matches!(self.ty.kind, TypeKind::Map) {
+                    0
+                } else {
+                    self.depth
+                };
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     let v = map.next_value_seed(ValueSeed {
                         ty: &Type::ANY,

@@ -48,7 +48,11 @@ pub struct RawError {
 #[derive(Debug)]
 pub(crate) enum Fault {
     /// A new error, to be reported by the rule that catches it.
-    Error { span: Span, message: Arc<str>, path: Option<Arc<str>> },
+    Error {
+        span: Span,
+        message: Arc<str>,
+        path: Option<Arc<str>>,
+    },
     /// A failure already reported where it arose (reading a failed rule).
     Reported,
     /// The step budget ran out.
@@ -182,7 +186,10 @@ impl Machine {
         let code = &program.bytecode.triggers[index as usize];
         let origin = Origin::Trigger(index);
         if let Some(c) = code.condition {
-            match self.run(program, c).and_then(|v| self.truthy(&v, program, c)) {
+            match self
+                .run(program, c)
+                .and_then(|v| self.truthy(&v, program, c))
+            {
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(f) => {
@@ -309,7 +316,9 @@ impl Machine {
                 let mut any_matched = false;
                 for (index, (cond, value)) in branches.iter().enumerate() {
                     if let Some(c) = cond {
-                        let outcome = self.run(program, *c).and_then(|v| self.truthy(&v, program, *c));
+                        let outcome = self
+                            .run(program, *c)
+                            .and_then(|v| self.truthy(&v, program, *c));
                         if let (Some(log), Ok(hit)) = (&mut self.branch_log, &outcome) {
                             log.push((id, index as u32, *hit));
                         }
@@ -394,7 +403,11 @@ impl Machine {
 
     /// Runs a chunk outside any rule (test expressions), turning a fault
     /// into the message a test report shows.
-    pub(crate) fn run_detached(&mut self, program: &Program, chunk: ChunkId) -> Result<Value, String> {
+    pub(crate) fn run_detached(
+        &mut self,
+        program: &Program,
+        chunk: ChunkId,
+    ) -> Result<Value, String> {
         self.run(program, chunk).map_err(|f| match f {
             Fault::Error { message, .. } => message.to_string(),
             Fault::Budget => "step budget exhausted".to_string(),
@@ -441,7 +454,9 @@ impl Machine {
             match op {
                 Op::Const(i) => self.stack.push(consts[i as usize].clone()),
                 Op::Slot(i) => {
-                    let v = self.slot(program, i).map_err(|f| with_span(f, chunk.spans[pc - 1]))?;
+                    let v = self
+                        .slot(program, i)
+                        .map_err(|f| with_span(f, chunk.spans[pc - 1]))?;
                     self.stack.push(v);
                 }
                 Op::Profile => self.stack.push(self.profile.clone()),
@@ -465,7 +480,10 @@ impl Machine {
                         .iter()
                         .map(|a| {
                             Value::Map(Arc::new(vec![
-                                (Arc::from("trigger"), Value::str(&program.checked.triggers[a.trigger as usize].name)),
+                                (
+                                    Arc::from("trigger"),
+                                    Value::str(&program.checked.triggers[a.trigger as usize].name),
+                                ),
                                 (Arc::from("action"), Value::Str(a.action.clone())),
                                 (Arc::from("payload"), a.payload.clone()),
                             ]))
@@ -475,13 +493,19 @@ impl Machine {
                 }
                 Op::Event => match &self.event {
                     Some(Ok(v)) => self.stack.push(v.clone()),
-                    Some(Err(m)) => return Err(error(pc - 1, m.to_string(), Some(Arc::from("event")))),
+                    Some(Err(m)) => {
+                        return Err(error(pc - 1, m.to_string(), Some(Arc::from("event"))))
+                    }
                     None => self.stack.push(Value::Null),
                 },
                 Op::Field(k) => {
                     let base = self.pop();
                     let Value::Str(key) = &consts[k as usize] else {
-                        return Err(error(pc - 1, "internal: field key is not a string".into(), None));
+                        return Err(error(
+                            pc - 1,
+                            "internal: field key is not a string".into(),
+                            None,
+                        ));
                     };
                     let v = ops::field(&base, key).map_err(|m| error(pc - 1, m, None))?;
                     self.stack.push(v);
@@ -563,7 +587,8 @@ impl Machine {
                         Some(Ok(a)) => a,
                         _ => &Value::Null,
                     };
-                    let v = compare_fast(bin, a, &consts[c as usize]).map_err(|m| error(pc - 1, m, None))?;
+                    let v = compare_fast(bin, a, &consts[c as usize])
+                        .map_err(|m| error(pc - 1, m, None))?;
                     self.stack.push(v);
                 }
                 Op::IsNull(negated) => {
@@ -592,11 +617,16 @@ impl Machine {
                     let s = self.pop();
                     let v = match &s {
                         Value::Null => Value::Null,
-                        Value::Str(text) => Value::Bool(program.checked.regexes[re as usize].is_match(text)),
+                        Value::Str(text) => {
+                            Value::Bool(program.checked.regexes[re as usize].is_match(text))
+                        }
                         other => {
                             return Err(error(
                                 pc - 1,
-                                format!("type error: `matches` needs a string, but this is {}", article(other)),
+                                format!(
+                                    "type error: `matches` needs a string, but this is {}",
+                                    article(other)
+                                ),
                                 None,
                             ))
                         }
@@ -617,13 +647,17 @@ impl Machine {
                 Op::MakeMap(keys) => {
                     let keys = &program.bytecode.key_lists[keys as usize];
                     let start = self.stack.len().saturating_sub(keys.len());
-                    let entries: Vec<(Arc<str>, Value)> =
-                        keys.iter().cloned().zip(self.stack.drain(start..)).collect();
+                    let entries: Vec<(Arc<str>, Value)> = keys
+                        .iter()
+                        .cloned()
+                        .zip(self.stack.drain(start..))
+                        .collect();
                     self.stack.push(Value::Map(Arc::new(entries)));
                 }
                 Op::Call(b, n) => {
                     let start = self.stack.len().saturating_sub(n as usize);
-                    let v = ops::call(b, &self.stack[start..], self.now).map_err(|m| error(pc - 1, m, None))?;
+                    let v = ops::call(b, &self.stack[start..], self.now)
+                        .map_err(|m| error(pc - 1, m, None))?;
                     self.stack.truncate(start);
                     self.stack.push(v);
                 }
@@ -651,7 +685,11 @@ impl Machine {
                         other => {
                             return Err(error(
                                 pc - 1,
-                                format!("type error: `{}` needs a list, but this is {}", kind.name(), article(&other)),
+                                format!(
+                                    "type error: `{}` needs a list, but this is {}",
+                                    kind.name(),
+                                    article(&other)
+                                ),
                                 None,
                             ))
                         }
@@ -681,7 +719,14 @@ impl Machine {
                 Op::IterStep => {
                     let takes_value = matches!(
                         self.iters.last().map(|f| f.kind),
-                        Some(AggKind::All | AggKind::Sum | AggKind::Avg | AggKind::Min | AggKind::Max | AggKind::Distinct)
+                        Some(
+                            AggKind::All
+                                | AggKind::Sum
+                                | AggKind::Avg
+                                | AggKind::Min
+                                | AggKind::Max
+                                | AggKind::Distinct
+                        )
                     );
                     let v = if takes_value { self.pop() } else { Value::Null };
                     if let Some(frame) = self.iters.last_mut() {
@@ -706,7 +751,8 @@ impl Machine {
         let agg = &program.bytecode.fused[id as usize];
         let group = agg.group as usize;
         if self.groups_done.len() < program.bytecode.groups.len() {
-            self.groups_done.resize(program.bytecode.groups.len(), false);
+            self.groups_done
+                .resize(program.bytecode.groups.len(), false);
         }
         if !self.groups_done[group] {
             self.run_group(program, group);
@@ -777,7 +823,11 @@ impl Machine {
         // Accumulators live in iteration frames, as in a separate pass; the
         // frame on top of the iteration stack also provides the element to
         // the per-element chunks (`Element(0)`).
-        let mut frames: Vec<IterFrame> = g.aggs.iter().map(|&a| new_frame(fused[a as usize].kind, None)).collect();
+        let mut frames: Vec<IterFrame> = g
+            .aggs
+            .iter()
+            .map(|&a| new_frame(fused[a as usize].kind, None))
+            .collect();
         let saved_budget = self.budget;
         self.budget = u64::MAX;
         self.iters.push(new_frame(AggKind::Count, None));
@@ -806,7 +856,11 @@ impl Machine {
                 o.steps += 1 + spent;
                 match result {
                     Ok(()) => {}
-                    Err(Fault::Error { span, message, path }) => {
+                    Err(Fault::Error {
+                        span,
+                        message,
+                        path,
+                    }) => {
                         o.error = Some((span, message, path));
                         o.done = true;
                     }
@@ -856,7 +910,11 @@ impl Machine {
         name: Option<Option<&Value>>,
         frame: &mut IterFrame,
     ) -> Result<(), Fault> {
-        frame.current = self.iters.last().map(|f| f.current.clone()).unwrap_or_default();
+        frame.current = self
+            .iters
+            .last()
+            .map(|f| f.current.clone())
+            .unwrap_or_default();
         let passes = match (&agg.name, name) {
             // A map element: test its name without running code, but count
             // the steps the test stands for.
@@ -886,9 +944,15 @@ impl Machine {
         }
         let value = match (agg.projection, agg.kind) {
             (Some(p), _) => self.run(program, p)?,
-            (None, AggKind::Sum | AggKind::Avg | AggKind::Min | AggKind::Max | AggKind::Distinct | AggKind::All) => {
-                frame.current.clone()
-            }
+            (
+                None,
+                AggKind::Sum
+                | AggKind::Avg
+                | AggKind::Min
+                | AggKind::Max
+                | AggKind::Distinct
+                | AggKind::All,
+            ) => frame.current.clone(),
             _ => Value::Null,
         };
         step(frame, value).map_err(|m| Fault::Error {
@@ -1005,7 +1069,12 @@ fn step(frame: &mut IterFrame, v: Value) -> Result<(), String> {
             frame.acc = if frame.acc.is_null() {
                 match v {
                     Value::Int(_) | Value::Float(_) | Value::Duration(_) => v,
-                    other => return Err(format!("type error: `sum` adds numbers, but an element is {}", article(&other))),
+                    other => {
+                        return Err(format!(
+                            "type error: `sum` adds numbers, but an element is {}",
+                            article(&other)
+                        ))
+                    }
                 }
             } else {
                 ops::binary(BinOp::Add, &frame.acc, &v).map_err(|m| format!("`sum`: {m}"))?
@@ -1015,7 +1084,12 @@ fn step(frame: &mut IterFrame, v: Value) -> Result<(), String> {
             let f = match v {
                 Value::Int(i) => i as f64,
                 Value::Float(f) => f,
-                other => return Err(format!("type error: `avg` averages numbers, but an element is {}", article(&other))),
+                other => {
+                    return Err(format!(
+                        "type error: `avg` averages numbers, but an element is {}",
+                        article(&other)
+                    ))
+                }
             };
             frame.float_sum += f;
             frame.count += 1;
@@ -1024,18 +1098,27 @@ fn step(frame: &mut IterFrame, v: Value) -> Result<(), String> {
             if frame.acc.is_null() {
                 if !matches!(
                     v,
-                    Value::Int(_) | Value::Float(_) | Value::Str(_) | Value::Time(_) | Value::Duration(_) | Value::Version(_)
+                    Value::Int(_)
+                        | Value::Float(_)
+                        | Value::Str(_)
+                        | Value::Time(_)
+                        | Value::Duration(_)
+                        | Value::Version(_)
                 ) {
-                    return Err(format!("type error: `{}` needs ordered values, but an element is {}", frame.kind.name(), article(&v)));
+                    return Err(format!(
+                        "type error: `{}` needs ordered values, but an element is {}",
+                        frame.kind.name(),
+                        article(&v)
+                    ));
                 }
                 frame.acc = v;
             } else {
                 let o = ops::order(&v, &frame.acc, frame.kind.name())?;
-                let better = match (frame.kind, o) {
-                    (AggKind::Min, Some(std::cmp::Ordering::Less)) => true,
-                    (AggKind::Max, Some(std::cmp::Ordering::Greater)) => true,
-                    _ => false,
-                };
+                let better = matches!(
+                    (frame.kind, o),
+                    (AggKind::Min, Some(std::cmp::Ordering::Less))
+                        | (AggKind::Max, Some(std::cmp::Ordering::Greater))
+                );
                 if better {
                     frame.acc = v;
                 }

@@ -65,10 +65,13 @@ pub fn as_time(v: &Value) -> Result<Option<i64>, String> {
         Value::Null => Ok(None),
         Value::Time(t) => Ok(Some(*t)),
         Value::Int(ms) => Ok(Some(*ms)),
-        Value::Str(s) => time::parse_time(s)
-            .map(Some)
-            .map_err(|_| "type error: expected a time, but this string is not an RFC 3339 time".into()),
-        other => Err(format!("type error: expected a time, but this is {}", article(other))),
+        Value::Str(s) => time::parse_time(s).map(Some).map_err(|_| {
+            "type error: expected a time, but this string is not an RFC 3339 time".into()
+        }),
+        other => Err(format!(
+            "type error: expected a time, but this is {}",
+            article(other)
+        )),
     }
 }
 
@@ -79,9 +82,9 @@ pub fn as_duration(v: &Value) -> Result<Option<i64>, String> {
         Value::Null => Ok(None),
         Value::Duration(d) => Ok(Some(*d)),
         Value::Int(ms) => Ok(Some(*ms)),
-        Value::Str(s) => time::parse_duration(s)
-            .map(Some)
-            .map_err(|_| "type error: expected a duration, but this string is not a duration literal".into()),
+        Value::Str(s) => time::parse_duration(s).map(Some).map_err(|_| {
+            "type error: expected a duration, but this string is not a duration literal".into()
+        }),
         other => Err(format!(
             "type error: expected a duration, but this is {}",
             article(other)
@@ -370,11 +373,19 @@ pub fn between(x: &Value, lo: &Value, hi: &Value) -> OpResult {
     let (Some(a), Some(b)) = (order(lo, x, "between")?, order(x, hi, "between")?) else {
         return Ok(Value::Null);
     };
-    Ok(Value::Bool(a != Ordering::Greater && b != Ordering::Greater))
+    Ok(Value::Bool(
+        a != Ordering::Greater && b != Ordering::Greater,
+    ))
 }
 
 /// The `within` forms (bounds inclusive; a negative duration is false).
-pub fn within(kind: WindowKind, t: &Value, d: &Value, anchor: Option<&Value>, now: i64) -> OpResult {
+pub fn within(
+    kind: WindowKind,
+    t: &Value,
+    d: &Value,
+    anchor: Option<&Value>,
+    now: i64,
+) -> OpResult {
     let (Some(t), Some(d)) = (as_time(t)?, as_duration(d)?) else {
         return Ok(Value::Null);
     };
@@ -470,7 +481,7 @@ fn text_arg<'a>(name: &str, v: &'a Value) -> Result<Option<&'a str>, String> {
 }
 
 fn float_to_int(f: f64) -> OpResult {
-    if f.is_finite() && f >= -9_223_372_036_854_775_808.0 && f < 9_223_372_036_854_775_808.0 {
+    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
         Ok(Value::Int(f as i64))
     } else {
         Err("the number is out of the int range".into())
@@ -580,13 +591,19 @@ pub fn call(b: Builtin, args: &[Value], now: i64) -> OpResult {
             )),
         },
         Builtin::Abs => match x {
-            Value::Int(i) => i.checked_abs().map(Value::Int).ok_or_else(|| overflow("abs")),
+            Value::Int(i) => i
+                .checked_abs()
+                .map(Value::Int)
+                .ok_or_else(|| overflow("abs")),
             Value::Float(f) => Ok(Value::Float(f.abs())),
             Value::Duration(d) => d
                 .checked_abs()
                 .map(Value::Duration)
                 .ok_or_else(|| overflow("abs")),
-            other => Err(format!("type error: `abs` expects a number, but this is {}", article(other))),
+            other => Err(format!(
+                "type error: `abs` expects a number, but this is {}",
+                article(other)
+            )),
         },
         Builtin::Round | Builtin::Floor | Builtin::Ceil => match x {
             Value::Int(i) => Ok(Value::Int(*i)),
@@ -624,13 +641,18 @@ pub fn call(b: Builtin, args: &[Value], now: i64) -> OpResult {
         Builtin::ToInt => match x {
             Value::Int(i) => Ok(Value::Int(*i)),
             Value::Float(f) if f.fract() == 0.0 => float_to_int(*f),
-            Value::Float(_) => Err("type error: cannot convert a float with a fraction to an int".into()),
+            Value::Float(_) => {
+                Err("type error: cannot convert a float with a fraction to an int".into())
+            }
             Value::Str(s) => match parse_number(s)? {
                 Value::Int(i) => Ok(Value::Int(i)),
                 Value::Float(f) if f.fract() == 0.0 => float_to_int(f),
                 _ => Err("type error: this string is not a whole number".into()),
             },
-            other => Err(format!("type error: cannot convert {} to an int", article(other))),
+            other => Err(format!(
+                "type error: cannot convert {} to an int",
+                article(other)
+            )),
         },
         Builtin::ToFloat => match x {
             Value::Int(i) => Ok(Value::Float(*i as f64)),
@@ -639,7 +661,10 @@ pub fn call(b: Builtin, args: &[Value], now: i64) -> OpResult {
                 Value::Int(i) => Ok(Value::Float(i as f64)),
                 f => Ok(f),
             },
-            other => Err(format!("type error: cannot convert {} to a float", article(other))),
+            other => Err(format!(
+                "type error: cannot convert {} to a float",
+                article(other)
+            )),
         },
         Builtin::ToString => {
             let mut out = String::new();
@@ -652,7 +677,10 @@ pub fn call(b: Builtin, args: &[Value], now: i64) -> OpResult {
             Value::Str(s) => time::parse_time(s)
                 .map(Value::Time)
                 .map_err(|_| "type error: this string is not an RFC 3339 time".into()),
-            other => Err(format!("type error: cannot convert {} to a time", article(other))),
+            other => Err(format!(
+                "type error: cannot convert {} to a time",
+                article(other)
+            )),
         },
         Builtin::ToDuration => match x {
             Value::Duration(d) => Ok(Value::Duration(*d)),
@@ -660,7 +688,10 @@ pub fn call(b: Builtin, args: &[Value], now: i64) -> OpResult {
             Value::Str(s) => time::parse_duration(s)
                 .map(Value::Duration)
                 .map_err(|_| "type error: this string is not a duration literal".into()),
-            other => Err(format!("type error: cannot convert {} to a duration", article(other))),
+            other => Err(format!(
+                "type error: cannot convert {} to a duration",
+                article(other)
+            )),
         },
         Builtin::Days | Builtin::Hours | Builtin::Minutes => {
             let Some(d) = as_duration(x)? else {
