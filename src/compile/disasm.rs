@@ -31,7 +31,7 @@ pub fn disassemble(
                 rule_names.get(r as usize).map_or("?", |n| n.as_str())
             ),
             Op::Field(k) => format!("Field {}", render_const(bytecode, k)),
-            Op::SlotCmpConst(s, op, c) => format!(
+            Op::SlotCmpConst(s, op, c, _) => format!(
                 "SlotCmpConst {} {} {}",
                 slot_names.get(s as usize).map_or("?", |n| n.as_str()),
                 op.symbol(),

@@ -591,13 +591,13 @@ impl Compiler {
             IrKind::Binary(op, a, b) => {
                 let bin = bin_op(*op);
                 // Superinstruction: `slot op constant`.
-                // The constant must be a literal (one step): the VM counts
-                // the slot before reading it and the other two steps after,
-                // as separate instructions would.
-                if let (IrKind::Slot(s), Ok(Some((v, 1)))) = (&a.kind, fold(b)) {
-                    if is_comparison(bin) {
+                // The VM counts the slot before reading it and the
+                // constant's steps and the comparison's after, as separate
+                // instructions would.
+                if let (IrKind::Slot(s), Ok(Some((v, steps)))) = (&a.kind, fold(b)) {
+                    if let (true, Ok(after)) = (is_comparison(bin), u16::try_from(steps + 1)) {
                         let c = self.constant(v);
-                        let at = self.push(Op::SlotCmpConst(*s, bin, c), 1, span);
+                        let at = self.push(Op::SlotCmpConst(*s, bin, c, after), 1, span);
                         self.chunk.subjects[at] = *s;
                         self.chunk.operand_spans.push((at as u32, a.span));
                         return Ok(());

@@ -85,7 +85,9 @@ pub enum Op {
     Fused(u32),
     /// `slot op const`: compare a profile slot with a constant, the
     /// commonest condition shape (`user.age < 30`), in one dispatch.
-    SlotCmpConst(u32, BinOp, u32),
+    /// The last operand is the steps counted after the slot was read (the
+    /// constant's and the comparison's).
+    SlotCmpConst(u32, BinOp, u32, u16),
 }
 
 /// Binary operators (`and`, `or` and `??` compile to jumps instead).

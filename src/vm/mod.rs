@@ -564,7 +564,7 @@ impl Machine {
                     let v = self.fused_value(program, id)?;
                     self.stack.push(v);
                 }
-                Op::SlotCmpConst(slot, bin, c) => {
+                Op::SlotCmpConst(slot, bin, c, after) => {
                     // Borrow the bound value: no reference-count traffic on
                     // the commonest condition.
                     if let Some(Err(_)) = self.slots.get(slot as usize) {
@@ -579,7 +579,7 @@ impl Machine {
                     }
                     // The constant and the comparison, counted once the
                     // field was read, before comparing.
-                    self.steps += 2;
+                    self.steps += u64::from(after);
                     if self.steps > self.budget {
                         return Err(Fault::Budget);
                     }
