@@ -466,7 +466,7 @@ impl Checker<'_> {
                 condition,
             } => {
                 let (list_ir, name_filter) = self.list_operand(list, ctx);
-                let element = list_ir.ty.element();
+                let element = self.element_type(&list_ir, name_filter.as_ref(), Some(condition));
                 ctx.scopes.push(Scope {
                     binder: binder.as_ref().map(|b| b.name.clone()),
                     element: element.clone(),
@@ -925,6 +925,18 @@ impl Checker<'_> {
         }
         self.check_literal_member(a, b);
         self.check_literal_member(b, a);
+        // `.name == "sesion_start"` over events: the name must be declared.
+        for (field, literal) in [(a, b), (b, a)] {
+            if let (IrKind::Field(base, f), IrKind::Const(Value::Str(name))) =
+                (&field.kind, &literal.kind)
+            {
+                let over_events = matches!(base.kind, IrKind::Element(_) | IrKind::Event)
+                    && base.ty.clone().non_null() == self.event_type.clone().non_null();
+                if &**f == "name" && over_events {
+                    self.check_event_name(name, literal.span);
+                }
+            }
+        }
     }
 
     /// A string literal compared with an enum-typed value (schema enum,
@@ -1099,6 +1111,48 @@ impl Checker<'_> {
                     .push(regex::Regex::new("[^\\s\\S]").expect("valid"));
                 self.regexes.len() as u32 - 1
             }
+        }
+    }
+
+    /// The type of a list's elements inside a filter or projection. Over
+    /// `events`, a filter on one declared event name (`"feature_used"`, or
+    /// `.name == "feature_used"` first in the condition) types `.props` as
+    /// that event declares them (§4).
+    fn element_type(&self, list: &Ir, filter: Option<&Ir>, condition: Option<&Expr>) -> Type {
+        let element = list.ty.element();
+        let IrKind::Slot(s) = list.kind else {
+            return element;
+        };
+        if self.slots[s as usize].path.len() != 1 || &*self.slots[s as usize].path[0] != "events" {
+            return element;
+        }
+        let name = filter
+            .and_then(name_of_filter)
+            .or_else(|| condition.and_then(name_of_condition));
+        let Some(decl) = name.as_deref().and_then(|n| self.schema.event(n)) else {
+            return element;
+        };
+        if decl.props.is_empty() {
+            return element;
+        }
+        let TypeKind::Record(fields) = &element.kind else {
+            return element;
+        };
+        let props = Type {
+            kind: TypeKind::Record(Arc::from(decl.props.clone())),
+            nullable: fields
+                .iter()
+                .find(|(n, _)| n == "props")
+                .is_none_or(|(_, t)| t.nullable),
+        };
+        let mut fields: Vec<(String, Type)> = fields.to_vec();
+        match fields.iter_mut().find(|(n, _)| n == "props") {
+            Some(f) => f.1 = props,
+            None => fields.push(("props".to_string(), props)),
+        }
+        Type {
+            kind: TypeKind::Record(Arc::from(fields)),
+            nullable: element.nullable,
         }
     }
 
@@ -1439,9 +1493,10 @@ impl Checker<'_> {
                 condition,
             } => {
                 let (l, name_filter) = self.list_operand(list, ctx);
+                let element = self.element_type(&l, name_filter.as_ref(), Some(condition));
                 ctx.scopes.push(Scope {
                     binder: binder.as_ref().map(|b| b.name.clone()),
-                    element: l.ty.element(),
+                    element,
                 });
                 let c = self.condition(condition, ctx);
                 ctx.scopes.pop();
@@ -1456,7 +1511,7 @@ impl Checker<'_> {
                 (l, f, None)
             }
         };
-        let element = list_ir.ty.element();
+        let element = self.element_type(&list_ir, filter.as_ref(), None);
         let mut projection = None;
         if let Some(second) = args.get(1) {
             ctx.scopes.push(Scope {
@@ -1628,6 +1683,39 @@ pub fn non_null_facts(ir: &Ir) -> Vec<NarrowKey> {
             _ => Vec::new(),
         },
         _ => Vec::new(),
+    }
+}
+
+/// `.name == "x"` (possibly first in an `and`) in checked form.
+fn name_of_filter(ir: &Ir) -> Option<String> {
+    match &ir.kind {
+        IrKind::Binary(BinaryOp::And, a, _) => name_of_filter(a),
+        IrKind::Binary(BinaryOp::Eq, a, b) => match (&a.kind, &b.kind) {
+            (IrKind::Field(base, f), IrKind::Const(Value::Str(v)))
+                if &**f == "name" && matches!(base.kind, IrKind::Element(0)) =>
+            {
+                Some(v.to_string())
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `.name == "x"` (possibly first in an `and`) as written.
+fn name_of_condition(e: &Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Binary(BinaryOp::And, a, _) => name_of_condition(a),
+        ExprKind::Binary(BinaryOp::Eq, a, b) => match (&a.kind, &b.kind) {
+            (ExprKind::ElementField(f), ExprKind::Str(parts)) if f.name == "name" => {
+                match parts.as_slice() {
+                    [StrPart::Text(t)] => Some(t.clone()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -430,6 +430,25 @@ impl<'a> Checker<'a> {
         ])))
     }
 
+    /// The type of `event` in a trigger on `name`: the events' element type,
+    /// with `props` as that event declares them.
+    fn trigger_event_type(&self, name: &str) -> Type {
+        let base = self.event_type.clone();
+        let Some(decl) = self.schema.event(name).filter(|d| !d.props.is_empty()) else {
+            return base;
+        };
+        let TypeKind::Record(fields) = &base.kind else {
+            return base;
+        };
+        let mut fields: Vec<(String, Type)> = fields.to_vec();
+        let props = Type::of(TypeKind::Record(Arc::from(decl.props.clone()))).nullable();
+        match fields.iter_mut().find(|(n, _)| n == "props") {
+            Some(f) => f.1 = props,
+            None => fields.push(("props".to_string(), props)),
+        }
+        Type::of(TypeKind::Record(Arc::from(fields)))
+    }
+
     /// The type of a rule read at `use_span`, checking it first if needed.
     pub(crate) fn rule_type(&mut self, id: RuleId, use_span: Span) -> Type {
         match self.state[id as usize] {
@@ -915,7 +934,7 @@ impl<'a> Checker<'a> {
     fn check_trigger(&mut self, t: &ast::TriggerDef, span: Span) -> CheckedTrigger {
         self.check_event_name(&t.on.value, t.on.span);
         let mut ctx = ExprCtx {
-            event: Some(self.event_type.clone()),
+            event: Some(self.trigger_event_type(&t.on.value)),
             ..ExprCtx::default()
         };
         let condition = t.condition.as_ref().map(|c| self.condition(c, &mut ctx));
