@@ -29,7 +29,7 @@ const COMMANDS: [&str; 9] = [
 
 const HELP: &str = "\
 Type an expression or a rule name to evaluate it against the current profile.
-  let name = expr      define a session-local name
+  let name = expr      define a session-local name (also `segment`, `decision`)
   :profile FILE        load a profile (JSON file), or :profile { literal }
   :event FILE          set the incoming event (for triggers), or :event { literal }
   :now TIME            set the evaluation instant (RFC 3339 or epoch ms)
@@ -144,24 +144,26 @@ impl Session {
             let (cmd, arg) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
             return self.command(cmd, arg.trim());
         }
-        if let Some(def) = input.strip_prefix("let ") {
-            return (self.define(def), false);
+        // `let`, `segment` and `decision` define session-local rules.
+        let keyword = input.split_whitespace().next().unwrap_or("");
+        if matches!(keyword, "let" | "segment" | "decision") {
+            return (self.define(keyword, input), false);
         }
         (self.evaluate(input), false)
     }
 
-    fn define(&mut self, def: &str) -> String {
-        let Some((name, _)) = def.split_once('=') else {
-            return "error: write `let name = expression`".into();
-        };
-        let name = name.trim().to_string();
-        let text = format!(
-            "let {name} = {}",
-            def.split_once('=').map(|x| x.1).unwrap_or("")
-        );
+    fn define(&mut self, keyword: &str, text: &str) -> String {
+        let name: String = text[keyword.len()..]
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if name.is_empty() {
+            return format!("error: write `{keyword} name ...`");
+        }
         let previous = self.lets.clone();
         self.lets.retain(|(n, _)| *n != name);
-        self.lets.push((name.clone(), text));
+        self.lets.push((name.clone(), text.to_string()));
         match self.compile_with(&name) {
             Ok(p) => {
                 let out = self.run(&p);
