@@ -139,6 +139,9 @@ pub struct Machine {
     groups_done: Vec<bool>,
     /// Per fused aggregate: its outcome from the shared pass.
     fused: Vec<FusedOutcome>,
+    /// Accumulators of a shared pass, kept between evaluations so the
+    /// pass allocates nothing in steady state.
+    frame_pool: Vec<IterFrame>,
     /// When set (by `onramp test --coverage`), every decision branch
     /// condition's outcome is logged: (rule, branch, matched).
     pub(crate) branch_log: Option<Vec<(u32, u32, bool)>>,
@@ -823,11 +826,13 @@ impl Machine {
         // Accumulators live in iteration frames, as in a separate pass; the
         // frame on top of the iteration stack also provides the element to
         // the per-element chunks (`Element(0)`).
-        let mut frames: Vec<IterFrame> = g
-            .aggs
-            .iter()
-            .map(|&a| new_frame(fused[a as usize].kind, None))
-            .collect();
+        let mut frames = std::mem::take(&mut self.frame_pool);
+        frames.clear();
+        frames.extend(
+            g.aggs
+                .iter()
+                .map(|&a| new_frame(fused[a as usize].kind, None)),
+        );
         let saved_budget = self.budget;
         self.budget = u64::MAX;
         self.iters.push(new_frame(AggKind::Count, None));
@@ -888,6 +893,7 @@ impl Machine {
                 o.value = finish(frame);
             }
         }
+        self.frame_pool = frames;
     }
 
     /// An empty or unusable list: every aggregate that did not fail gets
