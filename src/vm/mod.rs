@@ -529,23 +529,46 @@ impl Machine {
                     let b = ops::condition(&x).map_err(|m| error(pc - 1, m, None))?;
                     self.stack.push(Value::Bool(!b));
                 }
-                Op::ToBool => {
-                    let x = self.pop();
-                    let b = ops::condition(&x).map_err(|m| error(pc - 1, m, None))?;
-                    self.stack.push(Value::Bool(b));
-                }
-                Op::AndJump(target) | Op::OrJump(target) => {
-                    let x = self.pop();
-                    let b = ops::condition(&x).map_err(|m| error(pc - 1, m, None))?;
-                    let short = matches!(op, Op::AndJump(_)) != b;
-                    if short {
+                // Conditions are bools almost always: look at the top of
+                // the stack in place instead of popping and pushing.
+                Op::ToBool => match self.stack.last_mut() {
+                    Some(Value::Bool(_)) => {}
+                    Some(top @ Value::Null) => *top = Value::Bool(false),
+                    _ => {
+                        let x = self.pop();
+                        let b = ops::condition(&x).map_err(|m| error(pc - 1, m, None))?;
                         self.stack.push(Value::Bool(b));
+                    }
+                },
+                Op::AndJump(target) | Op::OrJump(target) => {
+                    let b = match self.stack.last_mut() {
+                        Some(Value::Bool(b)) => *b,
+                        Some(top @ Value::Null) => {
+                            *top = Value::Bool(false);
+                            false
+                        }
+                        _ => {
+                            let x = self.pop();
+                            let b = ops::condition(&x).map_err(|m| error(pc - 1, m, None))?;
+                            self.stack.push(Value::Bool(b));
+                            b
+                        }
+                    };
+                    // `false and …` / `true or …` keep the bool and skip
+                    // the rest; otherwise the right side replaces it.
+                    if matches!(op, Op::AndJump(_)) != b {
                         pc = target as usize;
+                    } else {
+                        self.stack.pop();
                     }
                 }
                 Op::JumpIfFalse(target) => {
-                    let x = self.pop();
-                    if !ops::condition(&x).map_err(|m| error(pc - 1, m, None))? {
+                    let b = match self.stack.pop() {
+                        Some(Value::Bool(b)) => b,
+                        Some(Value::Null) | None => false,
+                        Some(x) => ops::condition(&x).map_err(|m| error(pc - 1, m, None))?,
+                    };
+                    if !b {
                         pc = target as usize;
                     }
                 }
@@ -1024,6 +1047,7 @@ fn fallback(kind: RuleKind) -> Value {
 
 /// `slot op const` without touching the stack; the common int/float/string
 /// cases avoid the generic path.
+#[inline]
 fn compare_fast(op: BinOp, a: &Value, c: &Value) -> Result<Value, String> {
     use std::cmp::Ordering::*;
     let ord = match (a, c) {

@@ -20,6 +20,7 @@ const MS_PER_MINUTE: f64 = 60_000.0;
 
 /// Reads a value in a condition position: `null` is false; anything but a
 /// bool is a type error.
+#[inline]
 pub fn condition(v: &Value) -> Result<bool, String> {
     match v {
         Value::Bool(b) => Ok(*b),
