@@ -158,8 +158,13 @@ fn stream(
     mode: SummaryMode,
     json_summary: bool,
 ) -> Result<ExitCode, Failure> {
-    let (mut input, total_bytes): (Box<dyn BufRead>, Option<u64>) = if source.as_os_str() == "-" {
-        (Box::new(std::io::stdin().lock()), None)
+    let (mut input, total_bytes): (Box<dyn BufRead + Send>, Option<u64>) = if source.as_os_str()
+        == "-"
+    {
+        (
+            Box::new(std::io::BufReader::with_capacity(1 << 16, std::io::stdin())),
+            None,
+        )
     } else {
         let f = std::fs::File::open(source)
             .map_err(|e| Failure::Data(format!("error: cannot read {}: {e}", source.display())))?;
@@ -177,9 +182,12 @@ fn stream(
     let print_results = mode != SummaryMode::Only;
     let want_result = summary.is_some();
     let progress = progress_bar(total_bytes);
-    let mut batch: Vec<(usize, Vec<u8>)> = Vec::with_capacity(BATCH_LINES);
-    loop {
-        batch.clear();
+    // The next batch is read while the current one is evaluated, so the
+    // reading thread is never the bottleneck of a run on all cores.
+    let read_batch = |input: &mut Box<dyn BufRead + Send>,
+                      first_line: usize|
+     -> Result<(Vec<(usize, Vec<u8>)>, u64), Failure> {
+        let mut batch = Vec::with_capacity(BATCH_LINES);
         let mut bytes = 0u64;
         while batch.len() < BATCH_LINES {
             let mut buf = Vec::new();
@@ -190,29 +198,38 @@ fn stream(
                 break;
             }
             bytes += n as u64;
-            line_no += 1;
-            batch.push((line_no, buf));
+            batch.push((first_line + batch.len() + 1, buf));
         }
+        Ok((batch, bytes))
+    };
+    let (mut batch, mut bytes) = read_batch(&mut input, 0)?;
+    loop {
         if batch.is_empty() {
             break;
         }
-        let outcomes: Vec<Option<LineOutcome>> = batch
-            .par_iter()
-            .map_init(
-                || program.evaluator(),
-                |evaluator, (n, raw)| {
-                    evaluate_line(
-                        evaluator,
-                        *n,
-                        raw,
-                        ctx,
-                        with_events,
-                        print_results,
-                        want_result,
+        line_no += batch.len();
+        let (next, outcomes) = rayon::join(
+            || read_batch(&mut input, line_no),
+            || -> Vec<Option<LineOutcome>> {
+                batch
+                    .par_iter()
+                    .map_init(
+                        || program.evaluator(),
+                        |evaluator, (n, raw)| {
+                            evaluate_line(
+                                evaluator,
+                                *n,
+                                raw,
+                                ctx,
+                                with_events,
+                                print_results,
+                                want_result,
+                            )
+                        },
                     )
-                },
-            )
-            .collect();
+                    .collect()
+            },
+        );
         for outcome in outcomes.into_iter().flatten() {
             failed |= outcome.failed;
             if let Some(s) = summary.as_mut() {
@@ -234,6 +251,7 @@ fn stream(
             batch.len() as u64
         });
         progress.set_message(format!("{line_no} lines"));
+        (batch, bytes) = next?;
     }
     progress.finish_and_clear();
     if let Some(s) = &summary {
