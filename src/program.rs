@@ -122,6 +122,12 @@ impl Engine {
             match std::fs::read(&file) {
                 Ok(bytes) => match String::from_utf8(bytes) {
                     Ok(text) => {
+                        // A byte order mark marks the encoding; it is not
+                        // part of the text (and must not shift columns).
+                        let text = match text.strip_prefix('\u{feff}') {
+                            Some(rest) => rest.to_string(),
+                            None => text,
+                        };
                         sources.add(name, text);
                     }
                     Err(e) => diagnostics.push(Diagnostic::bare_error(format!(

@@ -116,7 +116,7 @@ fn run_inner(
     extra: Option<usize>,
 ) -> Result<Run, EvalError> {
     let Json::Object(map) = profile else {
-        return Err(EvalError::NotAnObject(bind::json_type_name(profile)));
+        return Err(EvalError::NotAnObject(bind::json_article(profile)));
     };
     let checked = &program.checked;
     let mut slots = Vec::new();

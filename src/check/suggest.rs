@@ -27,15 +27,27 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
+/// The longest name [`closest`] looks for a suggestion for.
+pub const MAX_SUGGEST_CHARS: usize = 64;
+
 /// The candidate closest to `name`, when close enough to be a likely typo:
 /// one edit for short names, two for longer ones, and never a suggestion
 /// that shares nothing with the name (`x` is not a typo of `a`).
+///
+/// Names longer than [`MAX_SUGGEST_CHARS`] get no suggestion: the edit
+/// distance is quadratic in the lengths, and a typo in such a name is not
+/// what went wrong.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let len = name.chars().count();
+    if len > MAX_SUGGEST_CHARS {
+        return None;
+    }
     let limit = if len <= 3 { 1 } else { (len / 4).max(2) };
     candidates
         .into_iter()
         .filter(|c| *c != name)
+        // The distance is at least the difference in length.
+        .filter(|c| c.chars().count().abs_diff(len) <= limit)
         .map(|c| (edit_distance(name, c), c))
         .filter(|(d, _)| *d <= limit && *d < len)
         .min_by_key(|(d, c)| (*d, *c))

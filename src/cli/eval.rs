@@ -136,6 +136,9 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, Failure> {
 /// busy, small enough that memory stays flat on any input size.
 const BATCH_LINES: usize = 2048;
 
+/// Numbered input lines and their size in bytes.
+type Batch = (Vec<(usize, Vec<u8>)>, u64);
+
 /// What one input line produced.
 struct LineOutcome {
     /// The output line (absent with `--summary-only`).
@@ -184,24 +187,23 @@ fn stream(
     let progress = progress_bar(total_bytes);
     // The next batch is read while the current one is evaluated, so the
     // reading thread is never the bottleneck of a run on all cores.
-    let read_batch = |input: &mut Box<dyn BufRead + Send>,
-                      first_line: usize|
-     -> Result<(Vec<(usize, Vec<u8>)>, u64), Failure> {
-        let mut batch = Vec::with_capacity(BATCH_LINES);
-        let mut bytes = 0u64;
-        while batch.len() < BATCH_LINES {
-            let mut buf = Vec::new();
-            let n = input
-                .read_until(b'\n', &mut buf)
-                .map_err(|e| Failure::Data(format!("error: reading {}: {e}", source.display())))?;
-            if n == 0 {
-                break;
+    let read_batch =
+        |input: &mut Box<dyn BufRead + Send>, first_line: usize| -> Result<Batch, Failure> {
+            let mut batch = Vec::with_capacity(BATCH_LINES);
+            let mut bytes = 0u64;
+            while batch.len() < BATCH_LINES {
+                let mut buf = Vec::new();
+                let n = input.read_until(b'\n', &mut buf).map_err(|e| {
+                    Failure::Data(format!("error: reading {}: {e}", source.display()))
+                })?;
+                if n == 0 {
+                    break;
+                }
+                bytes += n as u64;
+                batch.push((first_line + batch.len() + 1, buf));
             }
-            bytes += n as u64;
-            batch.push((first_line + batch.len() + 1, buf));
-        }
-        Ok((batch, bytes))
-    };
+            Ok((batch, bytes))
+        };
     let (mut batch, mut bytes) = read_batch(&mut input, 0)?;
     loop {
         if batch.is_empty() {

@@ -716,6 +716,11 @@ fn found_at(text: &str, pos: usize) -> (String, std::ops::Range<usize>, Option<&
     let len = c.len_utf8();
     let shown = match c {
         '\n' | '\r' => "end of line".to_string(),
+        '\t' => "a tab".to_string(),
+        // Invisible characters are named, not shown.
+        c if c.is_control() || c == '\u{feff}' => {
+            format!("the invisible character U+{:04X}", c as u32)
+        }
         c => format!("`{c}`"),
     };
     (shown, pos..pos + len, None)

@@ -1,0 +1,76 @@
+//! Arbitrary bytes as a profile for the example program in `rules/`:
+//! `Evaluator::evaluate_str` on the text and `Program::evaluate` on what
+//! serde_json makes of it must never panic or hang. When the bytes are a
+//! JSON object the VM is also compared with the reference evaluator, and
+//! the bytes are tried as the incoming event of a trigger.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use onramp::{Context, Program, SourceMap};
+use serde_json::Value as Json;
+use std::sync::OnceLock;
+
+/// The files of `rules/`, in the sorted path order `Program::load` uses.
+const RULES: &[(&str, &str)] = &[
+    (
+        "rules/decisions.ramp",
+        include_str!("../../rules/decisions.ramp"),
+    ),
+    (
+        "rules/experiments.ramp",
+        include_str!("../../rules/experiments.ramp"),
+    ),
+    ("rules/schema.ramp", include_str!("../../rules/schema.ramp")),
+    (
+        "rules/segments.ramp",
+        include_str!("../../rules/segments.ramp"),
+    ),
+    ("rules/tests.ramp", include_str!("../../rules/tests.ramp")),
+    (
+        "rules/triggers.ramp",
+        include_str!("../../rules/triggers.ramp"),
+    ),
+];
+
+/// 2026-11-20T12:00:00Z, the instant the example tests use.
+const NOW_MS: i64 = 1_795_176_000_000;
+
+fn program() -> &'static Program {
+    static PROGRAM: OnceLock<Program> = OnceLock::new();
+    PROGRAM.get_or_init(|| {
+        let mut sources = SourceMap::new();
+        for (name, text) in RULES {
+            sources.add(*name, *text);
+        }
+        onramp::Engine::new()
+            .compile_sources(sources)
+            .unwrap_or_else(|e| panic!("rules/ does not compile:\n{e}"))
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let program = program();
+    let ctx = Context::at_millis(NOW_MS);
+    let mut evaluator = program.evaluator();
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = evaluator.evaluate_str(text, &ctx);
+        let mut out = String::new();
+        evaluator.write_result_json(&mut out);
+    }
+    let Ok(json) = serde_json::from_slice::<Json>(data) else {
+        return;
+    };
+    let vm = program.evaluate(&json, &ctx).map(|r| r.to_json());
+    let reference = onramp::reference::evaluate(program, &json, &ctx).map(|r| r.to_json());
+    assert_eq!(vm, reference, "the VM and the reference evaluator disagree");
+    // The same bytes as the incoming event of a trigger.
+    let profile = serde_json::json!({"user": {"id": "u-1"}});
+    let with_event = ctx.clone().with_event(json);
+    let vm = program.evaluate(&profile, &with_event).map(|r| r.to_json());
+    let reference =
+        onramp::reference::evaluate(program, &profile, &with_event).map(|r| r.to_json());
+    assert_eq!(
+        vm, reference,
+        "the VM and the reference evaluator disagree (event)"
+    );
+});
