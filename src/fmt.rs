@@ -956,8 +956,10 @@ impl<'a> Printer<'a> {
         self.word("=>");
         self.space();
         self.open(false);
-        // Later emits line up under the first one, after `=> `.
-        self.indent(3, true);
+        // Later emits, and a payload broken over lines, line up under the
+        // first `emit`, after `=> `: always, so that a payload the author
+        // broke and one broken for width come out the same (idempotence).
+        self.indent(3, false);
         for (i, a) in t.actions.iter().enumerate() {
             if i > 0 {
                 self.word(",");

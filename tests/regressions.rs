@@ -77,10 +77,10 @@ fn a_byte_order_mark_does_not_shift_columns() {
 /// on a trigger whose header does not fit on one line and whose payload
 /// breaks. The first pass puts `=> emit …` on a continuation line and
 /// indents the payload's fields under the `emit` (column 10); formatting
-/// that output again indents them from the continuation (column 7), so
-/// `onramp fmt --check` rejects a file `onramp fmt` just wrote.
+/// that output again indented them from the continuation (column 7), so
+/// `onramp fmt --check` rejected a file `onramp fmt` had just written. The
+/// emit indentation now applies whether or not the emit group breaks.
 #[test]
-#[ignore = "fmt bug: trigger payload indentation depends on the input layout; reported to the lead"]
 fn fmt_is_idempotent_on_a_broken_trigger_payload() {
     let source = "trigger t1 on \"session_start\" => emit \"send_email\" \
                   { v: [\"trial\", if true then user.country else \"UTC\"], \
