@@ -188,6 +188,17 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The first instant a time can hold: 0000-01-01T00:00:00Z.
+pub const MIN_TIME_MS: i64 = -62_167_219_200_000;
+/// The last instant a time can hold: 9999-12-31T23:59:59.999Z.
+pub const MAX_TIME_MS: i64 = 253_402_300_799_999;
+
+/// Whether an instant is within years 0000–9999, the times results can
+/// write as `YYYY-MM-DDTHH:MM:SS[.mmm]Z` (§14).
+pub fn in_range(ms: i64) -> bool {
+    (MIN_TIME_MS..=MAX_TIME_MS).contains(&ms)
+}
+
 /// Parses an instant: an RFC 3339 date-time or a bare date.
 ///
 /// Accepted forms (LANGUAGE.md §14):

@@ -586,25 +586,28 @@ fn bad_ndjson_lines_are_reported_and_the_rest_evaluated_in_order() {
             }
         }
     }
-    // Negative zero as a float, and epoch milliseconds at the ends of i64
-    // (accepted; written with an extended year).
+    // Negative zero as a float, and epoch milliseconds at the end of i64:
+    // outside years 0000–9999, a data error naming the field (the line is
+    // still evaluated, so the run exits 1 with every result written).
     let extra = write(
         &dir,
         "extra.ndjson",
         "{\"user\":{\"score\":-0}}\n{\"user\":{\"signup_at\":9223372036854775807}}\n",
     );
     let out = onramp(&["eval", &rules, "--profiles", &extra, "--now", NOW]);
-    assert_ok(&out);
+    assert_eq!(out.code, 1, "{}", out.stderr);
     let r: Vec<Json> = out
         .stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(r[0]["decisions"]["score"], json!(-0.0));
-    assert_eq!(
-        r[1]["decisions"]["signup"],
-        json!("+292278994-08-17T07:12:55.807Z")
-    );
+    assert_eq!(r[1]["decisions"]["signup"], Json::Null);
+    assert_eq!(r[1]["errors"][0]["path"], "user.signup_at");
+    assert!(r[1]["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("outside years 0000"));
 }
 
 #[test]

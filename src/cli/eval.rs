@@ -60,6 +60,11 @@ pub fn parse_now(text: Option<&str>) -> Result<Context, Failure> {
         None => Ok(Context::at(std::time::SystemTime::now())),
         Some(t) => {
             if let Ok(ms) = t.trim().parse::<i64>() {
+                if !onramp::time::in_range(ms) {
+                    return Err(Failure::Usage(format!(
+                        "--now {t:?} is outside years 0000–9999"
+                    )));
+                }
                 return Ok(Context::at_millis(ms));
             }
             onramp::time::parse_time(t.trim())

@@ -145,7 +145,17 @@ pub fn convert(json: &Json, ty: &Type, path: PathFn<'_>, limits: &Limits) -> Bou
                     path()
                 ))
             }),
-            Json::Number(n) if n.is_i64() => Ok(Value::Time(n.as_i64().unwrap_or_default())),
+            Json::Number(n) if n.is_i64() => {
+                let ms = n.as_i64().unwrap_or_default();
+                if crate::time::in_range(ms) {
+                    Ok(Value::Time(ms))
+                } else {
+                    Err(Arc::from(format!(
+                        "type error: profile field `{}` is a time outside years 0000–9999",
+                        path()
+                    )))
+                }
+            }
             _ => mismatch("a time (RFC 3339 string or epoch milliseconds)"),
         },
         TypeKind::Duration => match json {

@@ -431,7 +431,11 @@ impl ValueSeed<'_> {
         match self.ty.kind {
             TypeKind::Int | TypeKind::Any | TypeKind::Null => Ok(Value::Int(i)),
             TypeKind::Float => Ok(Value::Float(i as f64)),
-            TypeKind::Time => Ok(Value::Time(i)),
+            TypeKind::Time if crate::time::in_range(i) => Ok(Value::Time(i)),
+            TypeKind::Time => Err(Arc::from(format!(
+                "type error: profile field `{}` is a time outside years 0000–9999",
+                self.path.text()
+            ))),
             TypeKind::Duration => Ok(Value::Duration(i)),
             _ => self.mismatch("an int"),
         }

@@ -65,7 +65,11 @@ pub fn as_time(v: &Value) -> Result<Option<i64>, String> {
     match v {
         Value::Null => Ok(None),
         Value::Time(t) => Ok(Some(*t)),
-        Value::Int(ms) => Ok(Some(*ms)),
+        Value::Int(ms) if time::in_range(*ms) => Ok(Some(*ms)),
+        Value::Int(_) => Err(
+            "type error: expected a time, but these epoch milliseconds are outside years 0000–9999"
+                .into(),
+        ),
         Value::Str(s) => time::parse_time(s).map(Some).map_err(|_| {
             "type error: expected a time, but this string is not an RFC 3339 time".into()
         }),
@@ -265,8 +269,9 @@ fn arithmetic(op: BinOp, a: &Value, b: &Value) -> OpResult {
         }
         (Duration(d), Time(t)) if op == BinOp::Add => t
             .checked_add(*d)
+            .filter(|t| time::in_range(*t))
             .map(Time)
-            .ok_or_else(|| "the resulting time is out of range".into()),
+            .ok_or_else(|| "the resulting time is out of range (years 0000–9999)".into()),
         (Duration(x), Duration(y)) => match op {
             BinOp::Add => x.checked_add(*y).map(Duration).ok_or_else(|| overflow(sym)),
             BinOp::Sub => x.checked_sub(*y).map(Duration).ok_or_else(|| overflow(sym)),
@@ -332,8 +337,9 @@ fn time_shift(op: BinOp, t: i64, d: &Value) -> OpResult {
     } else {
         t.checked_sub(ms)
     };
-    r.map(Value::Time)
-        .ok_or_else(|| "the resulting time is out of range".into())
+    r.filter(|t| time::in_range(*t))
+        .map(Value::Time)
+        .ok_or_else(|| "the resulting time is out of range (years 0000–9999)".into())
 }
 
 fn scale_duration(op: BinOp, d: i64, factor: &Value) -> OpResult {
@@ -674,7 +680,10 @@ pub fn call(b: Builtin, args: &[Value], now: i64) -> OpResult {
         }
         Builtin::ToTime => match x {
             Value::Time(t) => Ok(Value::Time(*t)),
-            Value::Int(ms) => Ok(Value::Time(*ms)),
+            Value::Int(ms) if time::in_range(*ms) => Ok(Value::Time(*ms)),
+            Value::Int(_) => {
+                Err("type error: these epoch milliseconds are outside years 0000–9999".into())
+            }
             Value::Str(s) => time::parse_time(s)
                 .map(Value::Time)
                 .map_err(|_| "type error: this string is not an RFC 3339 time".into()),
@@ -710,8 +719,9 @@ pub fn call(b: Builtin, args: &[Value], now: i64) -> OpResult {
                 return Ok(Value::Null);
             };
             now.checked_sub(d)
+                .filter(|t| time::in_range(*t))
                 .map(Value::Time)
-                .ok_or_else(|| "the resulting time is out of range".into())
+                .ok_or_else(|| "the resulting time is out of range (years 0000–9999)".into())
         }
         Builtin::DaysSince | Builtin::HoursSince | Builtin::DaysUntil | Builtin::HoursUntil => {
             let Some(t) = as_time(x)? else {
