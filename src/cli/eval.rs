@@ -78,7 +78,8 @@ pub fn parse_now(text: Option<&str>) -> Result<Context, Failure> {
     }
 }
 
-fn read_json_file(path: &PathBuf, what: &str) -> Result<Json, Failure> {
+/// Reads a JSON file (a profile or an event), with a message naming it.
+pub fn read_json_file(path: &PathBuf, what: &str) -> Result<Json, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::Data(format!("error: cannot read {what} {}: {e}", path.display())))?;
     serde_json::from_str(&text).map_err(|e| {

@@ -4,7 +4,6 @@
 
 use super::{load, Failure};
 use clap::Args;
-use serde_json::Value as Json;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,23 +28,12 @@ pub struct ExplainArgs {
     name: String,
 }
 
-fn read_json(path: &PathBuf, what: &str) -> Result<Json, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::Data(format!("error: cannot read {what} {}: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| {
-        Failure::Data(format!(
-            "error: {what} {} is not valid JSON: {e}",
-            path.display()
-        ))
-    })
-}
-
 pub fn run(args: ExplainArgs) -> Result<ExitCode, Failure> {
     let ctx = super::eval::parse_now(args.now.as_deref())?;
     let program = load(&args.path)?;
-    let profile = read_json(&args.profile, "profile")?;
+    let profile = super::eval::read_json_file(&args.profile, "profile")?;
     let ctx = match &args.event {
-        Some(e) => ctx.with_event(read_json(e, "event")?),
+        Some(e) => ctx.with_event(super::eval::read_json_file(e, "event")?),
         None => ctx,
     };
     let explanation = onramp::explain::explain(&program, &profile, &ctx, &args.name)
