@@ -118,40 +118,6 @@ fn with_stack_for<T: Send>(depth: usize, parse: impl Fn() -> T + Sync) -> T {
 // 1. The pre-check scanner
 // ====================================================================
 
-/// Words after which an operand is still to come, or which are structure.
-const NOT_OPERAND_END: &[&str] = &[
-    "and",
-    "or",
-    "not",
-    "in",
-    "is",
-    "between",
-    "within",
-    "matches",
-    "starts_with",
-    "ends_with",
-    "contains",
-    "has_any",
-    "has_all",
-    "where",
-    "as",
-    "then",
-    "else",
-    "after",
-    "before",
-    "next",
-    "if",
-    "segment",
-    "let",
-    "decision",
-    "experiment",
-    "trigger",
-    "test",
-    "schema",
-    "when",
-    "emit",
-    "on",
-];
 /// Words that may follow an operand without ending its expression.
 const CONTINUES_EXPR: &[&str] = &[
     "and",
@@ -226,7 +192,13 @@ impl Tok<'_> {
     fn ends_operand(self) -> bool {
         match self {
             Tok::Operand => true,
-            Tok::Word(w) => !NOT_OPERAND_END.contains(&w),
+            // After these words an operand is still to come, or they are
+            // structure.
+            Tok::Word(w) => {
+                !(CONTINUES_EXPR.contains(&w)
+                    || STARTS_ANEW.contains(&w)
+                    || matches!(w, "next" | "if"))
+            }
             _ => false,
         }
     }
