@@ -11,7 +11,7 @@
 use crate::bucket;
 use crate::check::ir::{AggKind, Anchor, CheckedRule, Ir, IrKind, RuleBody, RuleKind};
 use crate::compile::bin_op;
-use crate::compile::opcode::{BinOp, WindowKind};
+use crate::compile::opcode::WindowKind;
 use crate::program::{Context, EvalError, EvalResult, Program};
 use crate::span::Span;
 use crate::syntax::ast::{BinaryOp, HitPolicy, UnaryOp};
@@ -20,7 +20,6 @@ use crate::vm::bind::{self, Bound};
 use crate::vm::ops;
 use crate::vm::{Action, Origin, RawError};
 use serde_json::Value as Json;
-use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -871,62 +870,12 @@ impl Agg {
             }
             // The value aggregates skip nulls (§14).
             _ if value.is_null() => {}
-            AggKind::Sum => {
-                self.acc = match (&self.acc, value) {
-                    (Value::Null, v @ (Value::Int(_) | Value::Float(_) | Value::Duration(_))) => v,
-                    (Value::Null, other) => {
-                        return Err(format!(
-                            "type error: `sum` adds numbers, but an element is {}",
-                            article(&other)
-                        ))
-                    }
-                    (acc, v) => {
-                        ops::binary(BinOp::Add, acc, &v).map_err(|m| format!("`sum`: {m}"))?
-                    }
-                }
+            AggKind::Sum | AggKind::Min | AggKind::Max => {
+                ops::accumulate(self.kind, &mut self.acc, value)?
             }
             AggKind::Avg => {
-                self.sum += match value {
-                    Value::Int(i) => i as f64,
-                    Value::Float(f) => f,
-                    other => {
-                        return Err(format!(
-                            "type error: `avg` averages numbers, but an element is {}",
-                            article(&other)
-                        ))
-                    }
-                };
+                self.sum += ops::avg_term(&value)?;
                 self.count += 1;
-            }
-            AggKind::Min | AggKind::Max => {
-                if self.acc.is_null() {
-                    if !matches!(
-                        value,
-                        Value::Int(_)
-                            | Value::Float(_)
-                            | Value::Str(_)
-                            | Value::Time(_)
-                            | Value::Duration(_)
-                            | Value::Version(_)
-                    ) {
-                        return Err(format!(
-                            "type error: `{}` needs ordered values, but an element is {}",
-                            self.kind.name(),
-                            article(&value)
-                        ));
-                    }
-                    self.acc = value;
-                } else {
-                    let o = ops::order(&value, &self.acc, self.kind.name())?;
-                    let want = if self.kind == AggKind::Min {
-                        Ordering::Less
-                    } else {
-                        Ordering::Greater
-                    };
-                    if o == Some(want) {
-                        self.acc = value;
-                    }
-                }
             }
             AggKind::Distinct => {
                 if !self.items.iter().any(|x| x.equals(&value)) {

@@ -1095,64 +1095,12 @@ fn step(frame: &mut IterFrame, v: Value) -> Result<(), String> {
         }
         // Aggregates skip null values (§14).
         _ if v.is_null() => {}
-        AggKind::Sum => {
-            frame.acc = if frame.acc.is_null() {
-                match v {
-                    Value::Int(_) | Value::Float(_) | Value::Duration(_) => v,
-                    other => {
-                        return Err(format!(
-                            "type error: `sum` adds numbers, but an element is {}",
-                            article(&other)
-                        ))
-                    }
-                }
-            } else {
-                ops::binary(BinOp::Add, &frame.acc, &v).map_err(|m| format!("`sum`: {m}"))?
-            };
+        AggKind::Sum | AggKind::Min | AggKind::Max => {
+            ops::accumulate(frame.kind, &mut frame.acc, v)?
         }
         AggKind::Avg => {
-            let f = match v {
-                Value::Int(i) => i as f64,
-                Value::Float(f) => f,
-                other => {
-                    return Err(format!(
-                        "type error: `avg` averages numbers, but an element is {}",
-                        article(&other)
-                    ))
-                }
-            };
-            frame.float_sum += f;
+            frame.float_sum += ops::avg_term(&v)?;
             frame.count += 1;
-        }
-        AggKind::Min | AggKind::Max => {
-            if frame.acc.is_null() {
-                if !matches!(
-                    v,
-                    Value::Int(_)
-                        | Value::Float(_)
-                        | Value::Str(_)
-                        | Value::Time(_)
-                        | Value::Duration(_)
-                        | Value::Version(_)
-                ) {
-                    return Err(format!(
-                        "type error: `{}` needs ordered values, but an element is {}",
-                        frame.kind.name(),
-                        article(&v)
-                    ));
-                }
-                frame.acc = v;
-            } else {
-                let o = ops::order(&v, &frame.acc, frame.kind.name())?;
-                let better = matches!(
-                    (frame.kind, o),
-                    (AggKind::Min, Some(std::cmp::Ordering::Less))
-                        | (AggKind::Max, Some(std::cmp::Ordering::Greater))
-                );
-                if better {
-                    frame.acc = v;
-                }
-            }
         }
         AggKind::Distinct => {
             if !frame.items.iter().any(|x| x.equals(&v)) {

@@ -4,7 +4,7 @@
 //! constant always equals what the VM would have computed. Errors are
 //! messages that name types, never values (profiles hold personal data).
 
-use crate::check::ir::Builtin;
+use crate::check::ir::{AggKind, Builtin};
 use crate::compile::opcode::{BinOp, WindowKind};
 use crate::time;
 use crate::value::{article, Value};
@@ -372,6 +372,72 @@ fn num(v: &Value) -> f64 {
         Value::Int(i) => *i as f64,
         Value::Float(f) => *f,
         _ => f64::NAN,
+    }
+}
+
+/// Folds one non-null value into the accumulator of `sum`, `min` or `max`
+/// (`acc` is null before the first value). What these aggregates mean on
+/// values; iterating, filtering and skipping nulls is the caller's.
+pub fn accumulate(kind: AggKind, acc: &mut Value, v: Value) -> Result<(), String> {
+    match kind {
+        AggKind::Sum => {
+            *acc = if acc.is_null() {
+                match v {
+                    Value::Int(_) | Value::Float(_) | Value::Duration(_) => v,
+                    other => {
+                        return Err(format!(
+                            "type error: `sum` adds numbers, but an element is {}",
+                            article(&other)
+                        ))
+                    }
+                }
+            } else {
+                binary(BinOp::Add, acc, &v).map_err(|m| format!("`sum`: {m}"))?
+            };
+        }
+        AggKind::Min | AggKind::Max => {
+            if acc.is_null() {
+                if !matches!(
+                    v,
+                    Value::Int(_)
+                        | Value::Float(_)
+                        | Value::Str(_)
+                        | Value::Time(_)
+                        | Value::Duration(_)
+                        | Value::Version(_)
+                ) {
+                    return Err(format!(
+                        "type error: `{}` needs ordered values, but an element is {}",
+                        kind.name(),
+                        article(&v)
+                    ));
+                }
+                *acc = v;
+            } else {
+                let better = if kind == AggKind::Min {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                };
+                if order(&v, acc, kind.name())? == Some(better) {
+                    *acc = v;
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// One value of `avg`, as a float.
+pub fn avg_term(v: &Value) -> Result<f64, String> {
+    match v {
+        Value::Int(i) => Ok(*i as f64),
+        Value::Float(f) => Ok(*f),
+        other => Err(format!(
+            "type error: `avg` averages numbers, but an element is {}",
+            article(other)
+        )),
     }
 }
 
