@@ -30,13 +30,19 @@ pub fn bind_profile(
 }
 
 fn bind_slot(profile: &serde_json::Map<String, Json>, slot: &SlotInfo, limits: &Limits) -> Bound {
-    let mut current: Option<&Json> = None;
-    for (i, seg) in slot.path.iter().enumerate() {
-        let next = match (i, current) {
-            (0, _) => profile.get(&**seg),
-            (_, Some(Json::Object(m))) => m.get(&**seg),
-            (_, None | Some(Json::Null)) => None,
-            (_, Some(other)) => {
+    bind_below(profile.get(&*slot.path[0]), 1, slot, limits)
+}
+
+/// Binds a slot from `start`, the profile's value at the first `depth`
+/// segments of the slot's path (`None` when absent), walking the rest.
+/// Shared by both binders, so they agree on every shape of data.
+pub fn bind_below(start: Option<&Json>, depth: usize, slot: &SlotInfo, limits: &Limits) -> Bound {
+    let mut current = start;
+    for (i, seg) in slot.path.iter().enumerate().skip(depth) {
+        current = match current {
+            Some(Json::Object(m)) => m.get(&**seg),
+            None | Some(Json::Null) => None,
+            Some(other) => {
                 return Err(Arc::from(format!(
                     "type error: cannot read field `{seg}` of `{}`, which is {} in the profile",
                     slot.path[..i].join("."),
@@ -44,13 +50,13 @@ fn bind_slot(profile: &serde_json::Map<String, Json>, slot: &SlotInfo, limits: &
                 )))
             }
         };
-        current = next;
-        if current.is_none() {
-            break;
-        }
     }
-    let json = current.unwrap_or(&Json::Null);
-    convert(json, &slot.ty, &|| slot.dotted(), limits)
+    convert(
+        current.unwrap_or(&Json::Null),
+        &slot.ty,
+        &|| slot.dotted(),
+        limits,
+    )
 }
 
 /// The type name of a JSON value with its article ("an int").

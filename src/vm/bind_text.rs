@@ -7,7 +7,7 @@
 //! converted exactly as [`super::bind`] converts it, so both entry points
 //! give the same slots, errors included.
 
-use super::bind::{convert, json_article, Bound};
+use super::bind::{bind_below, convert, Bound};
 use crate::check::SlotInfo;
 use crate::limits::Limits;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
@@ -140,31 +140,6 @@ struct NodeSeed<'a> {
     top: bool,
 }
 
-impl NodeSeed<'_> {
-    /// The value at this node is not an object: slots below it cannot be
-    /// read (a type error, §14), the node's own slot gets the value.
-    fn not_an_object(&mut self, json: &Json) {
-        let node = &self.plan.nodes[self.node];
-        for &s in &node.below {
-            let slot = &self.slots[s as usize];
-            self.seen[s as usize] = true;
-            self.out[s as usize] = if Some(s) == node.slot {
-                convert(json, &slot.ty, &|| slot.dotted(), self.limits)
-            } else if json.is_null() {
-                convert(&Json::Null, &slot.ty, &|| slot.dotted(), self.limits)
-            } else {
-                let depth = node.depth;
-                Err(Arc::from(format!(
-                    "type error: cannot read field `{}` of `{}`, which is {} in the profile",
-                    slot.path[depth],
-                    slot.path[..depth].join("."),
-                    json_article(json)
-                )))
-            };
-        }
-    }
-}
-
 impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
     type Value = ();
 
@@ -188,7 +163,7 @@ impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
         if node.slot.is_some() && !self.top {
             // Other slots read below this one: build the value once and
             // bind them all from it.
-            let json = Json::deserialize_value(d)?;
+            let json: Json = serde::Deserialize::deserialize(d)?;
             let mut me = self;
             me.bind_from_value(&json);
             return Ok(());
@@ -197,50 +172,16 @@ impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
     }
 }
 
-/// Deserialising a whole `serde_json::Value` through any deserializer.
-trait DeserializeValue {
-    fn deserialize_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Json, D::Error>;
-}
-
-impl DeserializeValue for Json {
-    fn deserialize_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Json, D::Error> {
-        serde::Deserialize::deserialize(d)
-    }
-}
-
 impl NodeSeed<'_> {
-    /// Binds this node's slot and every slot below it from a built value,
-    /// walking the rest of each path as [`super::bind`] does.
+    /// Binds this node's slot and every slot below it from the value found
+    /// at the node (an object to walk into, or anything else, which the
+    /// slots below cannot read).
     fn bind_from_value(&mut self, json: &Json) {
         let node = &self.plan.nodes[self.node];
         for &s in &node.below {
             let slot = &self.slots[s as usize];
             self.seen[s as usize] = true;
-            let mut current: Option<&Json> = Some(json);
-            let mut failed = None;
-            for (i, seg) in slot.path.iter().enumerate().skip(node.depth) {
-                current = match current {
-                    Some(Json::Object(m)) => m.get(&**seg),
-                    None | Some(Json::Null) => None,
-                    Some(other) => {
-                        failed = Some(format!(
-                            "type error: cannot read field `{seg}` of `{}`, which is {} in the profile",
-                            slot.path[..i].join("."),
-                            json_article(other)
-                        ));
-                        break;
-                    }
-                };
-            }
-            self.out[s as usize] = match failed {
-                Some(message) => Err(Arc::from(message)),
-                None => convert(
-                    current.unwrap_or(&Json::Null),
-                    &slot.ty,
-                    &|| slot.dotted(),
-                    self.limits,
-                ),
-            };
+            self.out[s as usize] = bind_below(Some(json), node.depth, slot, self.limits);
         }
     }
 }
@@ -324,7 +265,7 @@ impl NodeSeed<'_> {
             };
             return Err(E::custom(format!("{NOT_OBJECT}{kind}")));
         }
-        self.not_an_object(&json);
+        self.bind_from_value(&json);
         Ok(())
     }
 }
