@@ -558,20 +558,7 @@ impl Eval<'_> {
             }
             IrKind::Actions => {
                 self.charge(1)?;
-                let list: Vec<Value> = self
-                    .actions
-                    .iter()
-                    .map(|a| {
-                        Value::Map(Arc::new(vec![
-                            (
-                                Arc::from("trigger"),
-                                Value::str(&program.checked.triggers[a.trigger as usize].name),
-                            ),
-                            (Arc::from("action"), Value::Str(a.action.clone())),
-                            (Arc::from("payload"), a.payload.clone()),
-                        ]))
-                    })
-                    .collect();
+                let list: Vec<Value> = self.actions.iter().map(|a| a.to_value(program)).collect();
                 Ok(Value::List(list.into()))
             }
             IrKind::Field(base, name) => {

@@ -108,6 +108,21 @@ pub struct Action {
     pub payload: Value,
 }
 
+impl Action {
+    /// The action as a test's `expect actions == [...]` sees it:
+    /// `{trigger, action, payload}`.
+    pub(crate) fn to_value(&self, program: &Program) -> Value {
+        Value::Map(Arc::new(vec![
+            (
+                Arc::from("trigger"),
+                Value::str(&program.checked.triggers[self.trigger as usize].name),
+            ),
+            (Arc::from("action"), Value::Str(self.action.clone())),
+            (Arc::from("payload"), self.payload.clone()),
+        ]))
+    }
+}
+
 /// The per-thread state of evaluations, reused across profiles so that
 /// steady-state evaluation allocates nothing for scalar results.
 #[derive(Debug, Default)]
@@ -478,20 +493,8 @@ impl Machine {
                 }
                 Op::Now => self.stack.push(Value::Time(self.now)),
                 Op::Actions => {
-                    let list: Vec<Value> = self
-                        .actions
-                        .iter()
-                        .map(|a| {
-                            Value::Map(Arc::new(vec![
-                                (
-                                    Arc::from("trigger"),
-                                    Value::str(&program.checked.triggers[a.trigger as usize].name),
-                                ),
-                                (Arc::from("action"), Value::Str(a.action.clone())),
-                                (Arc::from("payload"), a.payload.clone()),
-                            ]))
-                        })
-                        .collect();
+                    let list: Vec<Value> =
+                        self.actions.iter().map(|a| a.to_value(program)).collect();
                     self.stack.push(Value::List(list.into()));
                 }
                 Op::Event => match &self.event {
