@@ -596,7 +596,9 @@ impl<'a> Checker<'a> {
                     None
                 }
                 Some(c) => {
-                    let text = normalize(&c.kind, c);
+                    // The S-expression ignores spans and layout: "the same
+                    // condition, verbatim".
+                    let text = crate::syntax::sexpr::expr_to_sexpr(c);
                     if let Some(u) = unconditional {
                         if policy == HitPolicy::First {
                             self.warn(
@@ -994,16 +996,6 @@ fn name_span(item: &ast::Item) -> Span {
         ItemKind::Trigger(d) => d.name.span,
         _ => item.span,
     }
-}
-
-/// A condition's text without whitespace differences, to spot repeats.
-fn normalize(_: &ExprKind, e: &ast::Expr) -> String {
-    format!("{:?}", strip_spans(e))
-}
-
-fn strip_spans(e: &ast::Expr) -> String {
-    // The sexpr printer ignores spans, which is what "verbatim" means here.
-    crate::syntax::sexpr::expr_to_sexpr(e)
 }
 
 fn add_decimal(a: (i128, u32), b: (i128, u32)) -> Option<(i128, u32)> {
