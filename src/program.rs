@@ -508,7 +508,7 @@ impl<'p> Evaluator<'p> {
         let program = self.program;
         let m = &mut self.machine;
         m.reset(
-            program.checked.rules.len(),
+            program,
             ctx.now_ms,
             ctx.max_steps.unwrap_or(program.limits.max_steps),
         );

@@ -227,7 +227,7 @@ fn build_inputs(program: &Program, index: usize, now: i64) -> Result<(Json, Opti
     let test = &program.checked.tests[index];
     let code = &program.bytecode.tests[index];
     let mut machine = Machine::default();
-    machine.reset(program.checked.rules.len(), now, program.limits.max_steps);
+    machine.reset(program, now, program.limits.max_steps);
     let mut constant = |chunk| machine.run_detached(program, chunk).map(|v| v.to_json());
     let mut profile = match (&test.given, code.given) {
         (GivenProfile::Literal(_), Some(chunk)) => constant(chunk)?,

@@ -6,13 +6,14 @@
 //! `or`, `if` and `??` become jumps, and the commonest condition shape
 //! (`slot <op> constant`) becomes one superinstruction.
 
+pub mod branch;
 mod disasm;
 pub mod opcode;
 
 pub use disasm::disassemble;
 use opcode::{BinOp, Op, WindowKind};
 
-use crate::check::ir::{AggKind, Anchor, Ir, IrKind, RuleBody};
+use crate::check::ir::{AggKind, Anchor, Ir, IrKind, RuleBody, RuleKind};
 use crate::check::CheckedProgram;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
@@ -43,6 +44,9 @@ pub struct Chunk {
     /// The span of the whole expression the chunk computes: errors about
     /// its value as a whole (a condition that is not a bool) point here.
     pub root: Span,
+    /// For a condition: the same condition as a graph of tests, which the
+    /// VM runs instead of the instructions.
+    pub condition: Option<Box<branch::ConditionCode>>,
 }
 
 /// How a rule is evaluated.
@@ -178,13 +182,19 @@ pub fn compile(program: &CheckedProgram) -> Result<Bytecode, Vec<Diagnostic>> {
     c.plan_fusion(program, &mut diags);
     for rule in &program.rules {
         let code = match &rule.body {
+            RuleBody::Expr(ir) if rule.kind == RuleKind::Segment => {
+                RuleCode::Expr(c.condition_chunk(ir, &mut diags))
+            }
             RuleBody::Expr(ir) => RuleCode::Expr(c.chunk(ir, &mut diags)),
             RuleBody::Decision { policy, branches } => RuleCode::Decision {
                 policy: *policy,
                 branches: branches
                     .iter()
                     .map(|b| {
-                        let cond = b.condition.as_ref().map(|ir| c.chunk(ir, &mut diags));
+                        let cond = b
+                            .condition
+                            .as_ref()
+                            .map(|ir| c.condition_chunk(ir, &mut diags));
                         (cond, c.chunk(&b.value, &mut diags))
                     })
                     .collect(),
@@ -193,7 +203,10 @@ pub fn compile(program: &CheckedProgram) -> Result<Bytecode, Vec<Diagnostic>> {
                 let weights: Vec<f64> = e.variants.iter().map(|(_, w)| *w).collect();
                 RuleCode::Experiment(Box::new(ExperimentCode {
                     unit: c.chunk(&e.unit, &mut diags),
-                    eligible: e.eligible.as_ref().map(|ir| c.chunk(ir, &mut diags)),
+                    eligible: e
+                        .eligible
+                        .as_ref()
+                        .map(|ir| c.condition_chunk(ir, &mut diags)),
                     salt: e.salt.clone(),
                     variants: e
                         .variants
@@ -214,7 +227,10 @@ pub fn compile(program: &CheckedProgram) -> Result<Bytecode, Vec<Diagnostic>> {
         c.out.rules.push(code);
     }
     for t in &program.triggers {
-        let condition = t.condition.as_ref().map(|ir| c.chunk(ir, &mut diags));
+        let condition = t
+            .condition
+            .as_ref()
+            .map(|ir| c.condition_chunk(ir, &mut diags));
         let actions = t
             .actions
             .iter()
@@ -451,6 +467,16 @@ impl Compiler {
         let chunk = std::mem::take(&mut self.chunk);
         self.out.chunks.push(chunk);
         self.out.chunks.len() as ChunkId - 1
+    }
+
+    /// A chunk for a condition, with its condition code when that helps.
+    fn condition_chunk(&mut self, ir: &Ir, diags: &mut Vec<Diagnostic>) -> ChunkId {
+        let before = diags.len();
+        let id = self.chunk(ir, diags);
+        if diags.len() == before {
+            self.out.chunks[id as usize].condition = self.condition_code(ir, id).map(Box::new);
+        }
+        id
     }
 
     fn push(&mut self, op: Op, cost: u32, span: Span) -> usize {

@@ -13,8 +13,9 @@ pub mod ops;
 
 use crate::bucket;
 use crate::check::ir::{AggKind, RuleKind};
+use crate::compile::branch::{ConditionCode, Fast, Operand, Test, ANSWER_FALSE, ANSWER_TRUE};
 use crate::compile::opcode::{BinOp, Op, WindowKind};
-use crate::compile::{ChunkId, RuleCode};
+use crate::compile::{Chunk, ChunkId, RuleCode};
 use crate::program::Program;
 use crate::span::Span;
 use crate::syntax::ast::HitPolicy;
@@ -165,13 +166,21 @@ pub struct Machine {
 
 impl Machine {
     /// Prepares for a new evaluation (slots must be bound separately).
-    pub(crate) fn reset(&mut self, rules: usize, now: i64, budget: u64) {
+    pub(crate) fn reset(&mut self, program: &Program, now: i64, budget: u64) {
+        let rules = &program.checked.rules;
         self.stack.clear();
         self.iters.clear();
         self.state.clear();
-        self.state.resize(rules, RuleState::Pending);
-        self.values.clear();
-        self.values.resize(rules, Value::Null);
+        self.state.resize(rules.len(), RuleState::Pending);
+        // Every rule but a `let` is evaluated (and its value overwritten)
+        // by each run, so only lets need clearing: a let no rule read
+        // this time must not show the last profile's value.
+        self.values.resize(rules.len(), Value::Null);
+        for (value, rule) in self.values.iter_mut().zip(rules) {
+            if rule.kind == RuleKind::Let {
+                *value = Value::Null;
+            }
+        }
         self.errors.clear();
         self.actions.clear();
         self.steps = 0;
@@ -204,10 +213,7 @@ impl Machine {
         let code = &program.bytecode.triggers[index as usize];
         let origin = Origin::Trigger(index);
         if let Some(c) = code.condition {
-            match self
-                .run(program, c)
-                .and_then(|v| self.truthy(&v, program, c))
-            {
+            match self.condition(program, c) {
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(f) => {
@@ -322,11 +328,10 @@ impl Machine {
     fn rule_body(&mut self, program: &Program, id: u32) -> Result<Value, Fault> {
         match &program.bytecode.rules[id as usize] {
             RuleCode::Expr(chunk) => {
-                let v = self.run(program, *chunk)?;
                 if program.checked.rules[id as usize].kind == RuleKind::Segment {
-                    Ok(Value::Bool(self.truthy(&v, program, *chunk)?))
+                    Ok(Value::Bool(self.condition(program, *chunk)?))
                 } else {
-                    Ok(v)
+                    self.run(program, *chunk)
                 }
             }
             RuleCode::Decision { policy, branches } => {
@@ -334,9 +339,7 @@ impl Machine {
                 let mut any_matched = false;
                 for (index, (cond, value)) in branches.iter().enumerate() {
                     if let Some(c) = cond {
-                        let outcome = self
-                            .run(program, *c)
-                            .and_then(|v| self.truthy(&v, program, *c));
+                        let outcome = self.condition(program, *c);
                         if let (Some(log), Ok(hit)) = (&mut self.branch_log, &outcome) {
                             log.push((id, index as u32, *hit));
                         }
@@ -395,8 +398,7 @@ impl Machine {
                     return Ok(Value::Str(e.variants[*idx].clone()));
                 }
                 if let Some(c) = e.eligible {
-                    let v = self.run(program, c)?;
-                    if !self.truthy(&v, program, c)? {
+                    if !self.condition(program, c)? {
                         return Ok(Value::Null);
                     }
                 }
@@ -411,6 +413,12 @@ impl Machine {
 
     /// Runs a chunk to its value; on a fault, the stacks are restored.
     pub(crate) fn run(&mut self, program: &Program, chunk: ChunkId) -> Result<Value, Fault> {
+        // A constant (most decision values) needs no stack.
+        let c = &program.bytecode.chunks[chunk as usize];
+        if let [Op::Const(k)] = c.code[..] {
+            self.charge(c.costs[0])?;
+            return Ok(program.bytecode.consts[k as usize].clone());
+        }
         let base = self.stack.len();
         let iter_base = self.iters.len();
         let r = self.exec(program, chunk);
@@ -446,21 +454,7 @@ impl Machine {
         let consts = &program.bytecode.consts;
         let mut pc = 0usize;
         let error = |pc: usize, message: String, path: Option<Arc<str>>| {
-            // Name the profile field the failing operation read (§3: errors
-            // name the field path and the type, never the value).
-            let subject = chunk.subjects[pc];
-            let (message, path) = match (path, program.checked.slots.get(subject as usize)) {
-                (None, Some(slot)) => {
-                    let p = slot.dotted();
-                    (format!("`{p}`: {message}"), Some(Arc::from(p)))
-                }
-                (path, _) => (message, path),
-            };
-            Fault::Error {
-                span: chunk.spans[pc],
-                message: Arc::from(message),
-                path,
-            }
+            fault_at(program, chunk, pc, message, path)
         };
         while pc < code.len() {
             self.steps += u64::from(chunk.costs[pc]);
@@ -594,30 +588,7 @@ impl Machine {
                     self.stack.push(v);
                 }
                 Op::SlotCmpConst(slot, bin, c, after) => {
-                    // Borrow the bound value: no reference-count traffic on
-                    // the commonest condition.
-                    if let Some(Err(_)) = self.slots.get(slot as usize) {
-                        let f = self.slot(program, slot).err().unwrap_or(Fault::Reported);
-                        let at = (pc - 1) as u32;
-                        let span = chunk
-                            .operand_spans
-                            .iter()
-                            .find(|(i, _)| *i == at)
-                            .map_or(chunk.spans[pc - 1], |(_, s)| *s);
-                        return Err(with_span(f, span));
-                    }
-                    // The constant and the comparison, counted once the
-                    // field was read, before comparing.
-                    self.steps += u64::from(after);
-                    if self.steps > self.budget {
-                        return Err(Fault::Budget);
-                    }
-                    let a = match self.slots.get(slot as usize) {
-                        Some(Ok(a)) => a,
-                        _ => &Value::Null,
-                    };
-                    let v = compare_fast(bin, a, &consts[c as usize])
-                        .map_err(|m| error(pc - 1, m, None))?;
+                    let v = self.slot_cmp_const(program, chunk, pc - 1, slot, bin, c, after)?;
                     self.stack.push(v);
                 }
                 Op::IsNull(negated) => {
@@ -772,6 +743,211 @@ impl Machine {
             }
         }
         Ok(self.pop())
+    }
+
+    /// `slot op const` at instruction `pc` of `chunk`, after the
+    /// instruction's own step was charged. Borrows the bound value: no
+    /// reference-count traffic on the commonest condition.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn slot_cmp_const(
+        &mut self,
+        program: &Program,
+        chunk: &Chunk,
+        pc: usize,
+        slot: u32,
+        bin: BinOp,
+        c: u32,
+        after: u16,
+    ) -> Result<Value, Fault> {
+        if let Some(Err(_)) = self.slots.get(slot as usize) {
+            let f = self.slot(program, slot).err().unwrap_or(Fault::Reported);
+            let at = pc as u32;
+            let span = chunk
+                .operand_spans
+                .iter()
+                .find(|(i, _)| *i == at)
+                .map_or(chunk.spans[pc], |(_, s)| *s);
+            return Err(with_span(f, span));
+        }
+        // The constant and the comparison, counted once the field was
+        // read, before comparing.
+        self.charge(u32::from(after))?;
+        let a = match self.slots.get(slot as usize) {
+            Some(Ok(a)) => a,
+            _ => &Value::Null,
+        };
+        compare_fast(bin, a, &program.bytecode.consts[c as usize])
+            .map_err(|m| fault_at(program, chunk, pc, m, None))
+    }
+
+    /// Counts steps; fails once the budget is exceeded.
+    #[inline]
+    fn charge(&mut self, steps: u32) -> Result<(), Fault> {
+        self.steps += u64::from(steps);
+        if self.steps > self.budget {
+            Err(Fault::Budget)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Decides a condition chunk: by its condition code when it has one,
+    /// else by running it and reading the value as a condition.
+    fn condition(&mut self, program: &Program, chunk: ChunkId) -> Result<bool, Fault> {
+        match &program.bytecode.chunks[chunk as usize].condition {
+            Some(code) => self.run_tests(program, code),
+            None => self
+                .run(program, chunk)
+                .and_then(|v| self.truthy(&v, program, chunk)),
+        }
+    }
+
+    /// Runs condition code (see [`crate::compile::branch`]): each test
+    /// charges and fails exactly as the chunk's instructions would.
+    fn run_tests(&mut self, program: &Program, code: &ConditionCode) -> Result<bool, Fault> {
+        let mut at = code.entry;
+        loop {
+            let test = &code.tests[at as usize];
+            let truth = match self.fast_truth(&test.fast) {
+                Some(truth) => {
+                    self.charge(test.fast_cost)?;
+                    truth
+                }
+                None => self.exact_truth(program, test)?,
+            };
+            let exit = if truth { test.on_true } else { test.on_false };
+            if exit.cost != 0 {
+                self.charge(exit.cost)?;
+            }
+            match exit.to {
+                ANSWER_TRUE => return Ok(true),
+                ANSWER_FALSE => return Ok(false),
+                next => at = next,
+            }
+        }
+    }
+
+    /// A test decided from a bound slot of the expected type, or `None`
+    /// for anything else (a null, another type, a data error).
+    #[inline]
+    fn fast_truth(&self, fast: &Fast) -> Option<bool> {
+        use std::cmp::Ordering;
+        let slot = |s: u32| match self.slots.get(s as usize) {
+            Some(Ok(v)) => Some(v),
+            _ => None,
+        };
+        let ordered = |op: BinOp, o: Ordering| match op {
+            BinOp::Eq => o == Ordering::Equal,
+            BinOp::Ne => o != Ordering::Equal,
+            BinOp::Lt => o == Ordering::Less,
+            BinOp::Le => o != Ordering::Greater,
+            BinOp::Gt => o == Ordering::Greater,
+            _ => o != Ordering::Less,
+        };
+        match fast {
+            Fast::No => None,
+            Fast::Int(s, op, k) => match slot(*s)? {
+                Value::Int(x) => Some(ordered(*op, x.cmp(k))),
+                _ => None,
+            },
+            Fast::Float(s, op, k) => match slot(*s)? {
+                Value::Float(x) => Some(ordered(*op, x.partial_cmp(k)?)),
+                _ => None,
+            },
+            Fast::StrEq(s, eq, k) => match slot(*s)? {
+                Value::Str(x) => Some((**x == **k) == *eq),
+                _ => None,
+            },
+            Fast::BoolEq(s, eq, k) => match slot(*s)? {
+                Value::Bool(x) => Some((x == k) == *eq),
+                _ => None,
+            },
+            Fast::StrIn(s, set) => match slot(*s)? {
+                Value::Str(x) => Some(set.iter().any(|k| **k == **x)),
+                _ => None,
+            },
+            Fast::StrInList(s, k) => match slot(*s)? {
+                Value::List(items) => {
+                    let mut found = false;
+                    for item in items.iter() {
+                        match item {
+                            Value::Str(x) => found |= **x == **k,
+                            _ => return None,
+                        }
+                    }
+                    Some(found)
+                }
+                _ => None,
+            },
+            Fast::Bool(s) => match self.slots.get(*s as usize) {
+                Some(Ok(Value::Bool(b))) => Some(*b),
+                Some(Ok(Value::Null)) | None => Some(false),
+                _ => None,
+            },
+        }
+    }
+
+    /// A test's operand evaluated and read exactly as its instructions
+    /// would: same steps, same checks, same errors.
+    fn exact_truth(&mut self, program: &Program, test: &Test) -> Result<bool, Fault> {
+        let chunk = &program.bytecode.chunks[test.chunk as usize];
+        Ok(match test.operand {
+            Operand::SlotCmpConst(slot, bin, c, after) => {
+                self.charge(chunk.costs[0])?;
+                let v = self.slot_cmp_const(program, chunk, 0, slot, bin, c, after)?;
+                self.read(test, read_condition(program, &v, test))?
+            }
+            Operand::Slot(slot) => {
+                self.charge(chunk.costs[0])?;
+                match self.slots.get(slot as usize) {
+                    Some(Ok(v)) => self.read(test, read_condition(program, v, test))?,
+                    Some(Err(_)) => {
+                        let f = self.slot(program, slot).err().unwrap_or(Fault::Reported);
+                        return Err(with_span(f, chunk.spans[0]));
+                    }
+                    None => self.read(test, Ok(false))?,
+                }
+            }
+            Operand::Rule(r) => {
+                self.charge(chunk.costs[0])?;
+                self.rule(program, r)?;
+                {
+                    let truth = read_condition(program, &self.values[r as usize], test);
+                    self.read(test, truth)?
+                }
+            }
+            Operand::ConstInSlot(k, slot) => {
+                self.charge(chunk.costs[0])?;
+                self.charge(chunk.costs[1])?;
+                let list = match self.slots.get(slot as usize) {
+                    Some(Ok(v)) => v,
+                    Some(Err(_)) => {
+                        let f = self.slot(program, slot).err().unwrap_or(Fault::Reported);
+                        return Err(with_span(f, chunk.spans[1]));
+                    }
+                    None => &Value::Null,
+                };
+                // Computed from the borrow, then charged: the same
+                // outcome as charging first, since `in` is pure.
+                let v = ops::binary(BinOp::In, &program.bytecode.consts[k as usize], list);
+                self.charge(chunk.costs[2])?;
+                let v = v.map_err(|m| fault_at(program, chunk, 2, m, None))?;
+                self.read(test, read_condition(program, &v, test))?
+            }
+            Operand::Chunk => {
+                let v = self.run(program, test.chunk)?;
+                self.read(test, read_condition(program, &v, test))?
+            }
+        })
+    }
+
+    /// A test's reader charges its steps, then reads the operand's value
+    /// (`truth`, computed from a borrow of the machine) as a condition.
+    #[inline]
+    fn read(&mut self, test: &Test, truth: Result<bool, Fault>) -> Result<bool, Fault> {
+        self.charge(test.reader.cost)?;
+        truth
     }
 
     /// The value of a fused aggregate, running its group's pass first if
@@ -1026,6 +1202,54 @@ fn new_frame(kind: AggKind, list: Option<Arc<[Value]>>) -> IterFrame {
         acc: Value::Null,
         float_sum: 0.0,
         items: Vec::new(),
+    }
+}
+
+/// An error raised by instruction `pc` of `chunk`, naming the profile
+/// field the instruction read (§3: errors name the field path and the
+/// type, never the value).
+fn fault_at(
+    program: &Program,
+    chunk: &Chunk,
+    pc: usize,
+    message: String,
+    path: Option<Arc<str>>,
+) -> Fault {
+    located_fault(program, chunk.spans[pc], chunk.subjects[pc], message, path)
+}
+
+fn located_fault(
+    program: &Program,
+    span: Span,
+    subject: u32,
+    message: String,
+    path: Option<Arc<str>>,
+) -> Fault {
+    let (message, path) = match (path, program.checked.slots.get(subject as usize)) {
+        (None, Some(slot)) => {
+            let p = slot.dotted();
+            (format!("`{p}`: {message}"), Some(Arc::from(p)))
+        }
+        (path, _) => (message, path),
+    };
+    Fault::Error {
+        span,
+        message: Arc::from(message),
+        path,
+    }
+}
+
+/// A test operand's value read as a condition, as the stack machine's
+/// `AndJump`/`OrJump`/`ToBool`/`Not` (or the rule) would read it.
+#[inline]
+fn read_condition(program: &Program, v: &Value, test: &Test) -> Result<bool, Fault> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::Null => Ok(false),
+        other => ops::condition(other).map_err(|m| {
+            let r = &test.reader;
+            located_fault(program, r.span, r.subject, m, None)
+        }),
     }
 }
 

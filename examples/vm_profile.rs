@@ -1,0 +1,58 @@
+//! A fixed workload for instruction-count profiling of the VM, e.g.
+//! `valgrind --tool=callgrind target/release/examples/vm_profile twenty 20000`.
+//! Instruction counts are repeatable on a busy machine where timings are
+//! not, so VM changes are compared with this before the criterion benches.
+//!
+//! Workloads: `r1` … `r5` (one peer-harness rule), `twenty` (the 20-rule
+//! program), each bound once and run N times; `e2e` binds the 20-rule
+//! program from JSON text and runs it, N times. Add `untyped` to drop the
+//! schema; add `print` to print the program instead.
+
+#[allow(dead_code)]
+#[path = "../peerbench/src/profiles.rs"]
+mod profiles;
+#[allow(dead_code)]
+#[path = "../peerbench/src/rules.rs"]
+mod rules;
+
+use onramp::{Context, Program};
+use std::hint::black_box;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let which = args.first().map_or("twenty", String::as_str);
+    let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let schema = !args.iter().any(|a| a == "untyped");
+    let rules = match which {
+        "twenty" | "e2e" => rules::twenty_rules(),
+        r => {
+            let i: usize = r
+                .trim_start_matches('r')
+                .parse()
+                .expect("r1..r5, twenty or e2e");
+            vec![rules::base_rules()[i - 1].clone()]
+        }
+    };
+    let text = rules::onramp_program(&rules, schema);
+    if args.iter().any(|a| a == "print") {
+        print!("{text}");
+        return;
+    }
+    let program = Program::compile(&text).unwrap_or_else(|e| panic!("{e}"));
+    let ctx = Context::at(UNIX_EPOCH + Duration::from_millis(1_764_000_000_000));
+    let mut ev = program.evaluator();
+    ev.bind_str(profiles::PROFILE).expect("profile binds");
+    let start = Instant::now();
+    let mut fold = 0usize;
+    for _ in 0..n {
+        if which == "e2e" {
+            ev.bind_str(black_box(profiles::PROFILE))
+                .expect("profile binds");
+        }
+        ev.run(black_box(&ctx));
+        fold += ev.value_at(0).map_or(0, |v| v.is_true() as usize);
+    }
+    let per = start.elapsed().as_nanos() as f64 / n as f64;
+    println!("{which}: {per:.1} ns per evaluation ({fold})");
+}

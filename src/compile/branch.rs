@@ -1,0 +1,291 @@
+//! Condition code: the jumping form of a condition chunk.
+//!
+//! Segment bodies and `when`/`eligible`/trigger conditions are `and`/`or`/
+//! `not` trees over a few comparisons. On the stack machine each of them
+//! pushes a value, converts it to a bool, and jumps over the rest; here the
+//! same condition becomes a small graph of tests — "compare this slot with
+//! this constant, then go to test 3 if true, answer `false` if not" — so
+//! the VM decides a condition without a stack, without `Value` results, and
+//! with one dispatch per comparison.
+//!
+//! The graph is derived from the same IR as the chunk and keeps its
+//! observable behaviour exactly: every test charges the steps the chunk's
+//! instructions would have charged, in the same order relative to errors
+//! and budget checks, and raises the same errors at the same spans. The
+//! differential tests hold the VM to the reference evaluator, so any
+//! deviation shows there.
+//!
+//! Each test's operand is compiled into a chunk of its own. The common
+//! shapes (`slot op const`, a bool slot, a segment, `"x" in slot`) are run
+//! inline from their single instructions; any other operand runs its
+//! chunk.
+
+use super::opcode::{BinOp, Op};
+use super::{fold, ChunkId, Compiler};
+use crate::check::ir::{Ir, IrKind};
+use crate::diagnostic::Diagnostic;
+use crate::span::Span;
+use crate::syntax::ast::{BinaryOp, UnaryOp};
+use crate::value::Value;
+use std::sync::Arc;
+
+/// An exit that answers `true`.
+pub const ANSWER_TRUE: u32 = u32::MAX;
+/// An exit that answers `false`.
+pub const ANSWER_FALSE: u32 = u32::MAX - 1;
+
+/// A condition as a graph of tests.
+#[derive(Clone, Debug)]
+pub struct ConditionCode {
+    /// The tests; `entry` is the first one run.
+    pub tests: Vec<Test>,
+    /// Index of the first test.
+    pub entry: u32,
+}
+
+/// One test: evaluate an operand, read it as a condition, go on.
+#[derive(Clone, Debug)]
+pub struct Test {
+    /// How to evaluate the operand.
+    pub operand: Operand,
+    /// The operand's own bytecode (also the source of its error spans).
+    pub chunk: ChunkId,
+    /// What reads the operand's value as a condition: the `and`/`or`/`not`
+    /// (or the rule, for the whole condition) whose instruction would have
+    /// done so on the stack machine. Its steps, span and subject.
+    pub reader: Reader,
+    /// Where to go when the operand is true.
+    pub on_true: Exit,
+    /// Where to go when it is false or null.
+    pub on_false: Exit,
+    /// The common typed case of the operand, decided without building a
+    /// value (anything else takes the exact path of `operand`).
+    pub fast: Fast,
+    /// Steps of the operand and its reader, charged at once on the fast
+    /// path (which cannot fail between them).
+    pub fast_cost: u32,
+}
+
+/// A test the VM can decide straight from a bound slot when the slot holds
+/// the type the constant suggests; otherwise it falls back to the exact
+/// instructions.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fast {
+    /// No fast path.
+    No,
+    /// `int_slot op int` (an ordering or equality).
+    Int(u32, BinOp, i64),
+    /// `float_slot op float`.
+    Float(u32, BinOp, f64),
+    /// `string_slot == "s"` (or `!=` when the flag is false).
+    StrEq(u32, bool, Arc<str>),
+    /// `bool_slot == b` (or `!=` when the flag is false).
+    BoolEq(u32, bool, bool),
+    /// `string_slot in ["a", "b", …]`.
+    StrIn(u32, Arc<[Arc<str>]>),
+    /// `"s" in list_slot` over a list of strings.
+    StrInList(u32, Arc<str>),
+    /// A bool slot.
+    Bool(u32),
+}
+
+/// The operand of a test, by how the VM evaluates it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Operand {
+    /// `slot op const` (the chunk's single `SlotCmpConst`).
+    SlotCmpConst(u32, BinOp, u32, u16),
+    /// A slot read as a condition.
+    Slot(u32),
+    /// A rule (a segment, usually) read as a condition.
+    Rule(u32),
+    /// `const in slot` (`"beta" in tags`).
+    ConstInSlot(u32, u32),
+    /// Anything else: run the chunk.
+    Chunk,
+}
+
+/// What reads an operand's value as a condition (a stack-machine
+/// `AndJump`, `OrJump`, `ToBool` or `Not`, or the rule itself).
+#[derive(Clone, Copy, Debug)]
+pub struct Reader {
+    /// Steps it charges before reading.
+    pub cost: u32,
+    /// Where a value that is not a bool is reported.
+    pub span: Span,
+    /// The slot named in that error (`u32::MAX` for none).
+    pub subject: u32,
+}
+
+/// A successor: another test, or an answer; with the steps charged on the
+/// way (the enclosing `and`/`or`/`not` that read the result).
+#[derive(Clone, Copy, Debug)]
+pub struct Exit {
+    /// A test index, [`ANSWER_TRUE`] or [`ANSWER_FALSE`].
+    pub to: u32,
+    /// Steps charged before going there.
+    pub cost: u32,
+}
+
+impl Exit {
+    fn plus(self, cost: u32) -> Exit {
+        Exit {
+            to: self.to,
+            cost: self.cost + cost,
+        }
+    }
+}
+
+impl Compiler {
+    /// The condition code of `ir`, whose stack-machine chunk is `whole`;
+    /// `None` when the condition is one operand that would only run its
+    /// chunk anyway, or when compiling it reported a problem.
+    pub(super) fn condition_code(&mut self, ir: &Ir, whole: ChunkId) -> Option<ConditionCode> {
+        let mut tests = Vec::new();
+        let mut diags: Vec<Diagnostic> = Vec::new();
+        let root = Reader {
+            cost: 0,
+            span: self.out.chunks[whole as usize].root,
+            subject: u32::MAX,
+        };
+        let entry = self.wire(
+            ir,
+            root,
+            Exit {
+                to: ANSWER_TRUE,
+                cost: 0,
+            },
+            Exit {
+                to: ANSWER_FALSE,
+                cost: 0,
+            },
+            &mut tests,
+            &mut diags,
+        );
+        let only_runs_a_chunk = tests.len() == 1 && tests[0].operand == Operand::Chunk;
+        (diags.is_empty() && !only_runs_a_chunk).then_some(ConditionCode { tests, entry })
+    }
+
+    /// The fast path of `slot op consts[k]`, for constants whose typed
+    /// comparison cannot fail.
+    fn fast_comparison(&self, slot: u32, op: BinOp, k: u32) -> Option<Fast> {
+        let ordering = matches!(
+            op,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+        );
+        let equality = matches!(op, BinOp::Eq | BinOp::Ne);
+        match &self.out.consts[k as usize] {
+            Value::Int(i) if ordering => Some(Fast::Int(slot, op, *i)),
+            Value::Float(f) if ordering => Some(Fast::Float(slot, op, *f)),
+            Value::Str(s) if equality => Some(Fast::StrEq(slot, op == BinOp::Eq, s.clone())),
+            Value::Bool(b) if equality => Some(Fast::BoolEq(slot, op == BinOp::Eq, *b)),
+            Value::List(items) if op == BinOp::In => {
+                let strings: Option<Vec<Arc<str>>> = items
+                    .iter()
+                    .map(|v| match v {
+                        Value::Str(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                strings.map(|s| Fast::StrIn(slot, s.into()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Adds the tests of `ir`, whose value `reader` reads, going to
+    /// `on_true` / `on_false` afterwards; returns the entry test.
+    fn wire(
+        &mut self,
+        ir: &Ir,
+        reader: Reader,
+        on_true: Exit,
+        on_false: Exit,
+        tests: &mut Vec<Test>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> u32 {
+        // A constant subtree is one `Const` on the stack machine too.
+        let folds = !matches!(fold(ir), Ok(None));
+        match &ir.kind {
+            IrKind::Binary(op @ (BinaryOp::And | BinaryOp::Or), a, b) if !folds => {
+                // The whole `and`/`or` is a bool; whoever reads it charges
+                // its steps on every way out.
+                let (t, f) = (on_true.plus(reader.cost), on_false.plus(reader.cost));
+                // The right side is read by the `ToBool` after it.
+                let right = self.wire(
+                    b,
+                    Reader {
+                        cost: 0,
+                        span: b.span,
+                        subject: u32::MAX,
+                    },
+                    t,
+                    f,
+                    tests,
+                    diags,
+                );
+                let right = Exit { to: right, cost: 0 };
+                // The left side is read by the `AndJump`/`OrJump`.
+                let jump = Reader {
+                    cost: 1,
+                    span: ir.span,
+                    subject: u32::MAX,
+                };
+                if *op == BinaryOp::And {
+                    self.wire(a, jump, right, f, tests, diags)
+                } else {
+                    self.wire(a, jump, t, right, tests, diags)
+                }
+            }
+            IrKind::Unary(UnaryOp::Not, x) if !folds => {
+                let subject = match x.kind {
+                    IrKind::Slot(s) => s,
+                    _ => u32::MAX,
+                };
+                let not = Reader {
+                    cost: 1,
+                    span: ir.span,
+                    subject,
+                };
+                let (t, f) = (on_true.plus(reader.cost), on_false.plus(reader.cost));
+                self.wire(x, not, f, t, tests, diags)
+            }
+            _ => {
+                let chunk = self.chunk(ir, diags);
+                let c = &self.out.chunks[chunk as usize].code;
+                let operand = match c[..] {
+                    [Op::SlotCmpConst(s, op, k, after)] => Operand::SlotCmpConst(s, op, k, after),
+                    [Op::Slot(s)] => Operand::Slot(s),
+                    [Op::Rule(r)] => Operand::Rule(r),
+                    [Op::Const(k), Op::Slot(s), Op::Binary(BinOp::In)] => {
+                        Operand::ConstInSlot(k, s)
+                    }
+                    _ => Operand::Chunk,
+                };
+                let costs = &self.out.chunks[chunk as usize].costs;
+                let fast_cost = costs.iter().sum::<u32>() + reader.cost;
+                let fast = match operand {
+                    Operand::SlotCmpConst(slot, op, k, after) => self
+                        .fast_comparison(slot, op, k)
+                        .map(|f| (f, fast_cost + u32::from(after))),
+                    Operand::ConstInSlot(k, slot) => match &self.out.consts[k as usize] {
+                        Value::Str(s) => Some((Fast::StrInList(slot, s.clone()), fast_cost)),
+                        _ => None,
+                    },
+                    Operand::Slot(slot) => Some((Fast::Bool(slot), fast_cost)),
+                    Operand::Rule(_) | Operand::Chunk => None,
+                };
+                let (fast, fast_cost) = fast.unwrap_or((Fast::No, 0));
+                tests.push(Test {
+                    operand,
+                    chunk,
+                    reader,
+                    on_true,
+                    on_false,
+                    fast,
+                    fast_cost,
+                });
+                tests.len() as u32 - 1
+            }
+        }
+    }
+}
