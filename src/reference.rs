@@ -380,14 +380,26 @@ impl Eval<'_> {
                     Value::Int(i) => i.to_string(),
                     Value::Null | Value::Str(_) => return Ok(Value::Null),
                     other => {
-                        return Err(Stop::Error {
-                            span: e.unit.span,
-                            message: format!(
-                                "type error: an experiment unit must be a string or an int, but this is {}",
-                                article(other)
-                            ),
-                            path: None,
-                        })
+                        let message = format!(
+                            "type error: an experiment unit must be a string or an int, but this is {}",
+                            article(other)
+                        );
+                        // A data error: name the field when the unit is one.
+                        return Err(match e.unit.kind {
+                            IrKind::Slot(s) => {
+                                let p = self.program.checked.slots[s as usize].dotted();
+                                Stop::Error {
+                                    span: e.unit.span,
+                                    message: format!("`{p}`: {message}"),
+                                    path: Some(p),
+                                }
+                            }
+                            _ => Stop::Error {
+                                span: e.unit.span,
+                                message,
+                                path: None,
+                            },
+                        });
                     }
                 };
                 if let Some((_, i)) = e.force.iter().find(|(u, _)| *u == unit_text) {

@@ -116,3 +116,24 @@ fn reference_and_vm_word_a_non_object_profile_alike() {
         .to_string();
     assert_eq!(err, "a profile must be a JSON object, but this is a list");
 }
+
+/// A unit of the wrong type is a data error, and data errors carry the
+/// field path (LANGUAGE.md §14); the experiment's error had neither the
+/// path nor the field's name in its message (found by a spec audit).
+#[test]
+fn a_bad_experiment_unit_names_its_field() {
+    let program =
+        Program::compile("experiment e {\n  unit user.id\n  variants { x: 100% }\n}\n").unwrap();
+    let profile = serde_json::json!({"user": {"id": true}});
+    let result = program
+        .evaluate(&profile, &Context::at(std::time::UNIX_EPOCH))
+        .unwrap();
+    let json = result.to_json();
+    let error = &json["errors"][0];
+    assert_eq!(error["path"], "user.id", "{json}");
+    assert_eq!(
+        error["message"],
+        "`user.id`: type error: an experiment unit must be a string or an int, but this is a bool"
+    );
+    assert_eq!(json["experiments"]["e"], serde_json::Value::Null);
+}

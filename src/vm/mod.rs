@@ -45,15 +45,12 @@ pub struct RawError {
     pub path: Option<Arc<str>>,
 }
 
-/// Why a chunk stopped.
+/// Why a chunk stopped. Small (the error's details are boxed), so that
+/// every `Result<_, Fault>` of the hot paths stays in registers.
 #[derive(Debug)]
 pub(crate) enum Fault {
     /// A new error, to be reported by the rule that catches it.
-    Error {
-        span: Span,
-        message: Arc<str>,
-        path: Option<Arc<str>>,
-    },
+    Error(Box<ErrorInfo>),
     /// A failure already reported where it arose (reading a failed rule).
     Reported,
     /// The step budget ran out.
@@ -68,6 +65,24 @@ enum RuleState {
     Failed,
     /// Failed because the step budget ran out (reported per top-level rule).
     OutOfSteps,
+}
+
+/// A new run-time error: where, what, and the profile field involved.
+#[derive(Debug)]
+pub(crate) struct ErrorInfo {
+    span: Span,
+    message: Arc<str>,
+    path: Option<Arc<str>>,
+}
+
+impl Fault {
+    fn error(span: Span, message: Arc<str>, path: Option<Arc<str>>) -> Fault {
+        Fault::Error(Box::new(ErrorInfo {
+            span,
+            message,
+            path,
+        }))
+    }
 }
 
 /// What a fused aggregate's share of a pass produced.
@@ -245,24 +260,22 @@ impl Machine {
     }
 
     fn truthy(&self, v: &Value, program: &Program, chunk: ChunkId) -> Result<bool, Fault> {
-        ops::condition(v).map_err(|m| Fault::Error {
-            span: program.bytecode.chunks[chunk as usize].root,
-            message: Arc::from(m),
-            path: None,
+        ops::condition(v).map_err(|m| {
+            Fault::error(
+                program.bytecode.chunks[chunk as usize].root,
+                Arc::from(m),
+                None,
+            )
         })
     }
 
     fn report(&mut self, program: &Program, origin: Origin, fault: Fault) {
         match fault {
-            Fault::Error {
-                span,
-                message,
-                path,
-            } => self.errors.push(RawError {
+            Fault::Error(e) => self.errors.push(RawError {
                 origin,
-                span,
-                message,
-                path,
+                span: e.span,
+                message: e.message,
+                path: e.path,
             }),
             Fault::Reported => {}
             Fault::Budget => {
@@ -384,14 +397,22 @@ impl Machine {
                     Value::Int(i) => Arc::from(i.to_string()),
                     Value::Null | Value::Str(_) => return Ok(Value::Null),
                     other => {
-                        return Err(Fault::Error {
-                            span: program.bytecode.chunks[e.unit as usize].root,
-                            message: Arc::from(format!(
+                        // A data error: name the field when the unit is one.
+                        let chunk = &program.bytecode.chunks[e.unit as usize];
+                        let subject = match chunk.code[..] {
+                            [Op::Slot(s)] => s,
+                            _ => u32::MAX,
+                        };
+                        return Err(located_fault(
+                            program,
+                            chunk.root,
+                            subject,
+                            format!(
                                 "type error: an experiment unit must be a string or an int, but this is {}",
                                 article(other)
-                            )),
-                            path: None,
-                        })
+                            ),
+                            None,
+                        ));
                     }
                 };
                 if let Some((_, idx)) = e.force.iter().find(|(u, _)| **u == *unit_text) {
@@ -435,7 +456,7 @@ impl Machine {
         chunk: ChunkId,
     ) -> Result<Value, String> {
         self.run(program, chunk).map_err(|f| match f {
-            Fault::Error { message, .. } => message.to_string(),
+            Fault::Error(e) => e.message.to_string(),
             Fault::Budget => "step budget exhausted".to_string(),
             Fault::Reported => match self.errors.last() {
                 Some(e) => format!("a rule it reads failed: {}", e.message),
@@ -969,11 +990,7 @@ impl Machine {
             return Err(Fault::Budget);
         }
         if let Some((span, message, path)) = &outcome.error {
-            return Err(Fault::Error {
-                span: *span,
-                message: message.clone(),
-                path: path.clone(),
-            });
+            return Err(Fault::error(*span, message.clone(), path.clone()));
         }
         Ok(outcome.value.clone())
     }
@@ -996,9 +1013,9 @@ impl Machine {
             // The aggregate node and its list operand.
             o.steps = 2;
             match &list {
-                Err(Fault::Error { message, path, .. }) => {
+                Err(Fault::Error(e)) => {
                     o.steps = 1;
-                    o.error = Some((agg.list_span, message.clone(), path.clone()));
+                    o.error = Some((agg.list_span, e.message.clone(), e.path.clone()));
                     o.done = true;
                 }
                 Err(_) => o.done = true,
@@ -1063,11 +1080,12 @@ impl Machine {
                 o.steps += 1 + spent;
                 match result {
                     Ok(()) => {}
-                    Err(Fault::Error {
-                        span,
-                        message,
-                        path,
-                    }) => {
+                    Err(Fault::Error(e)) => {
+                        let ErrorInfo {
+                            span,
+                            message,
+                            path,
+                        } = *e;
                         o.error = Some((span, message, path));
                         o.done = true;
                     }
@@ -1163,29 +1181,27 @@ impl Machine {
             ) => frame.current.clone(),
             _ => Value::Null,
         };
-        step(frame, value).map_err(|m| Fault::Error {
-            span: agg.span,
-            message: Arc::from(m),
-            path: None,
-        })
+        step(frame, value).map_err(|m| Fault::error(agg.span, Arc::from(m), None))
     }
 
     fn condition_of(&self, v: Value, program: &Program, chunk: ChunkId) -> Result<bool, Fault> {
-        ops::condition(&v).map_err(|m| Fault::Error {
-            span: program.bytecode.chunks[chunk as usize].root,
-            message: Arc::from(m),
-            path: None,
+        ops::condition(&v).map_err(|m| {
+            Fault::error(
+                program.bytecode.chunks[chunk as usize].root,
+                Arc::from(m),
+                None,
+            )
         })
     }
 
     fn slot(&self, program: &Program, i: u32) -> Result<Value, Fault> {
         match self.slots.get(i as usize) {
             Some(Ok(v)) => Ok(v.clone()),
-            Some(Err(message)) => Err(Fault::Error {
-                span: Span::default(),
-                message: message.clone(),
-                path: Some(Arc::from(program.checked.slots[i as usize].dotted())),
-            }),
+            Some(Err(message)) => Err(Fault::error(
+                Span::default(),
+                message.clone(),
+                Some(Arc::from(program.checked.slots[i as usize].dotted())),
+            )),
             None => Ok(Value::Null),
         }
     }
@@ -1232,11 +1248,7 @@ fn located_fault(
         }
         (path, _) => (message, path),
     };
-    Fault::Error {
-        span,
-        message: Arc::from(message),
-        path,
-    }
+    Fault::error(span, Arc::from(message), path)
 }
 
 /// A test operand's value read as a condition, as the stack machine's
@@ -1255,11 +1267,10 @@ fn read_condition(program: &Program, v: &Value, test: &Test) -> Result<bool, Fau
 
 fn with_span(f: Fault, span: Span) -> Fault {
     match f {
-        Fault::Error { message, path, .. } => Fault::Error {
-            span,
-            message,
-            path,
-        },
+        Fault::Error(mut e) => {
+            e.span = span;
+            Fault::Error(e)
+        }
         other => other,
     }
 }
