@@ -54,16 +54,35 @@ pub struct Test {
     /// (or the rule, for the whole condition) whose instruction would have
     /// done so on the stack machine. Its steps, span and subject.
     pub reader: Reader,
-    /// Where to go when the operand is true.
-    pub on_true: Exit,
-    /// Where to go when it is false or null.
-    pub on_false: Exit,
+    /// Where to go when the operand is false or null (`[0]`) and when it
+    /// is true (`[1]`).
+    pub exits: [Exit; 2],
     /// The common typed case of the operand, decided without building a
     /// value (anything else takes the exact path of `operand`).
     pub fast: Fast,
     /// Steps of the operand and its reader, charged at once on the fast
     /// path (which cannot fail between them).
     pub fast_cost: u32,
+}
+
+/// Which outcomes of comparing a value with a constant make a comparison
+/// operator true: bit 0 less, bit 1 equal, bit 2 greater (`<=` is `0b011`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Accepts(pub u8);
+
+impl Accepts {
+    /// The mask of an ordering or equality operator.
+    pub fn of(op: BinOp) -> Option<Accepts> {
+        Some(Accepts(match op {
+            BinOp::Lt => 0b001,
+            BinOp::Le => 0b011,
+            BinOp::Eq => 0b010,
+            BinOp::Ne => 0b101,
+            BinOp::Ge => 0b110,
+            BinOp::Gt => 0b100,
+            _ => return None,
+        }))
+    }
 }
 
 /// A test the VM can decide straight from a bound slot when the slot holds
@@ -74,9 +93,9 @@ pub enum Fast {
     /// No fast path.
     No,
     /// `int_slot op int` (an ordering or equality).
-    Int(u32, BinOp, i64),
+    Int(u32, Accepts, i64),
     /// `float_slot op float`.
-    Float(u32, BinOp, f64),
+    Float(u32, Accepts, f64),
     /// `string_slot == "s"` (or `!=` when the flag is false).
     StrEq(u32, bool, Arc<str>),
     /// `bool_slot == b` (or `!=` when the flag is false).
@@ -168,14 +187,11 @@ impl Compiler {
     /// The fast path of `slot op consts[k]`, for constants whose typed
     /// comparison cannot fail.
     fn fast_comparison(&self, slot: u32, op: BinOp, k: u32) -> Option<Fast> {
-        let ordering = matches!(
-            op,
-            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
-        );
+        let accepts = Accepts::of(op);
         let equality = matches!(op, BinOp::Eq | BinOp::Ne);
         match &self.out.consts[k as usize] {
-            Value::Int(i) if ordering => Some(Fast::Int(slot, op, *i)),
-            Value::Float(f) if ordering => Some(Fast::Float(slot, op, *f)),
+            Value::Int(i) => Some(Fast::Int(slot, accepts?, *i)),
+            Value::Float(f) => Some(Fast::Float(slot, accepts?, *f)),
             Value::Str(s) if equality => Some(Fast::StrEq(slot, op == BinOp::Eq, s.clone())),
             Value::Bool(b) if equality => Some(Fast::BoolEq(slot, op == BinOp::Eq, *b)),
             Value::List(items) if op == BinOp::In => {
@@ -279,8 +295,7 @@ impl Compiler {
                     operand,
                     chunk,
                     reader,
-                    on_true,
-                    on_false,
+                    exits: [on_false, on_true],
                     fast,
                     fast_cost,
                 });

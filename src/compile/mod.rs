@@ -171,6 +171,10 @@ pub struct Bytecode {
     pub fused: Vec<FusedAgg>,
     /// Their groups.
     pub groups: Vec<FusedGroup>,
+    /// The rules a run evaluates, in source order (all but lets).
+    pub outputs: Vec<u32>,
+    /// The lets, evaluated only when read.
+    pub lets: Vec<u32>,
 }
 
 /// Compiles a checked program. Fails only when folding constants finds an
@@ -180,7 +184,11 @@ pub fn compile(program: &CheckedProgram) -> Result<Bytecode, Vec<Diagnostic>> {
     let mut c = Compiler::default();
     let mut diags = Vec::new();
     c.plan_fusion(program, &mut diags);
-    for rule in &program.rules {
+    for (id, rule) in program.rules.iter().enumerate() {
+        match rule.kind {
+            RuleKind::Let => c.out.lets.push(id as u32),
+            _ => c.out.outputs.push(id as u32),
+        }
         let code = match &rule.body {
             RuleBody::Expr(ir) if rule.kind == RuleKind::Segment => {
                 RuleCode::Expr(c.condition_chunk(ir, &mut diags))

@@ -13,7 +13,9 @@ pub mod ops;
 
 use crate::bucket;
 use crate::check::ir::{AggKind, RuleKind};
-use crate::compile::branch::{ConditionCode, Fast, Operand, Test, ANSWER_FALSE, ANSWER_TRUE};
+use crate::compile::branch::{
+    Accepts, ConditionCode, Fast, Operand, Test, ANSWER_FALSE, ANSWER_TRUE,
+};
 use crate::compile::opcode::{BinOp, Op, WindowKind};
 use crate::compile::{Chunk, ChunkId, RuleCode};
 use crate::program::Program;
@@ -182,22 +184,29 @@ pub struct Machine {
 impl Machine {
     /// Prepares for a new evaluation (slots must be bound separately).
     pub(crate) fn reset(&mut self, program: &Program, now: i64, budget: u64) {
-        let rules = &program.checked.rules;
-        self.stack.clear();
+        let rules = program.checked.rules.len();
+        // A run ends with empty stacks; clearing them only after a fault.
+        if !self.stack.is_empty() {
+            self.stack.clear();
+        }
         self.iters.clear();
-        self.state.clear();
-        self.state.resize(rules.len(), RuleState::Pending);
+        if self.state.len() != rules {
+            self.state.resize(rules, RuleState::Pending);
+            self.values.resize(rules, Value::Null);
+        }
+        self.state.fill(RuleState::Pending);
         // Every rule but a `let` is evaluated (and its value overwritten)
         // by each run, so only lets need clearing: a let no rule read
         // this time must not show the last profile's value.
-        self.values.resize(rules.len(), Value::Null);
-        for (value, rule) in self.values.iter_mut().zip(rules) {
-            if rule.kind == RuleKind::Let {
-                *value = Value::Null;
-            }
+        for &id in &program.bytecode.lets {
+            self.values[id as usize] = Value::Null;
         }
-        self.errors.clear();
-        self.actions.clear();
+        if !self.errors.is_empty() {
+            self.errors.clear();
+        }
+        if !self.actions.is_empty() {
+            self.actions.clear();
+        }
         self.steps = 0;
         self.budget = budget;
         self.now = now;
@@ -207,9 +216,9 @@ impl Machine {
     /// Runs every output rule in source order, then the triggers listening
     /// to the incoming event.
     pub(crate) fn evaluate(&mut self, program: &Program) {
-        for (id, rule) in program.checked.rules.iter().enumerate() {
-            if rule.kind != RuleKind::Let {
-                let _ = self.rule(program, id as u32);
+        for &id in &program.bytecode.outputs {
+            if self.state[id as usize] == RuleState::Pending {
+                let _ = self.rule(program, id);
             }
         }
         if let Some(Ok(event)) = &self.event {
@@ -347,45 +356,33 @@ impl Machine {
                     self.run(program, *chunk)
                 }
             }
-            RuleCode::Decision { policy, branches } => {
-                let mut collected = Vec::new();
-                let mut any_matched = false;
+            RuleCode::Decision {
+                policy: HitPolicy::First,
+                branches,
+            } => {
                 for (index, (cond, value)) in branches.iter().enumerate() {
-                    if let Some(c) = cond {
-                        let outcome = self.condition(program, *c);
-                        if let (Some(log), Ok(hit)) = (&mut self.branch_log, &outcome) {
-                            log.push((id, index as u32, *hit));
-                        }
-                        match outcome {
-                            Ok(true) => {}
-                            Ok(false) => continue,
-                            Err(Fault::Budget) => return Err(Fault::Budget),
-                            Err(f) => {
-                                // §9: an error in a condition skips the branch.
-                                self.report(program, Origin::Rule(id), f);
-                                continue;
-                            }
-                        }
-                    } else if *policy == HitPolicy::Collect && any_matched {
-                        // A collect decision's `else` applies only when no
-                        // `when` matched.
-                        continue;
-                    } else if let Some(log) = &mut self.branch_log {
-                        log.push((id, index as u32, true));
-                    }
-                    let v = self.run(program, *value)?;
-                    match policy {
-                        HitPolicy::First => return Ok(v),
-                        HitPolicy::Collect => {
-                            any_matched = true;
-                            collected.push(v);
-                        }
+                    if self.branch_matches(program, id, index, *cond)? {
+                        return self.run(program, *value);
                     }
                 }
-                Ok(match policy {
-                    HitPolicy::First => Value::Null,
-                    HitPolicy::Collect => Value::List(collected.into()),
-                })
+                Ok(Value::Null)
+            }
+            RuleCode::Decision {
+                policy: HitPolicy::Collect,
+                branches,
+            } => {
+                let mut collected = Vec::new();
+                for (index, (cond, value)) in branches.iter().enumerate() {
+                    // A collect decision's `else` applies only when no
+                    // `when` matched.
+                    if cond.is_none() && !collected.is_empty() {
+                        continue;
+                    }
+                    if self.branch_matches(program, id, index, *cond)? {
+                        collected.push(self.run(program, *value)?);
+                    }
+                }
+                Ok(Value::List(collected.into()))
             }
             RuleCode::Experiment(e) => {
                 if let Some((_, v)) = self.forced.iter().find(|(r, _)| *r == id) {
@@ -429,6 +426,33 @@ impl Machine {
                     None => Value::Null,
                 })
             }
+        }
+    }
+
+    /// Whether a decision branch applies (an `else` always does). An error
+    /// in its condition is reported and skips the branch (§9); only the
+    /// budget running out stops the decision.
+    fn branch_matches(
+        &mut self,
+        program: &Program,
+        rule: u32,
+        index: usize,
+        condition: Option<ChunkId>,
+    ) -> Result<bool, Fault> {
+        let outcome = match condition {
+            Some(c) => self.condition(program, c),
+            None => Ok(true),
+        };
+        if let (Some(log), Ok(hit)) = (&mut self.branch_log, &outcome) {
+            log.push((rule, index as u32, *hit));
+        }
+        match outcome {
+            Err(Fault::Budget) => Err(Fault::Budget),
+            Err(f) => {
+                self.report(program, Origin::Rule(rule), f);
+                Ok(false)
+            }
+            hit => hit,
         }
     }
 
@@ -837,7 +861,7 @@ impl Machine {
                 }
                 None => self.exact_truth(program, test)?,
             };
-            let exit = if truth { test.on_true } else { test.on_false };
+            let exit = test.exits[usize::from(truth)];
             if exit.cost != 0 {
                 self.charge(exit.cost)?;
             }
@@ -853,27 +877,20 @@ impl Machine {
     /// for anything else (a null, another type, a data error).
     #[inline]
     fn fast_truth(&self, fast: &Fast) -> Option<bool> {
-        use std::cmp::Ordering;
         let slot = |s: u32| match self.slots.get(s as usize) {
             Some(Ok(v)) => Some(v),
             _ => None,
         };
-        let ordered = |op: BinOp, o: Ordering| match op {
-            BinOp::Eq => o == Ordering::Equal,
-            BinOp::Ne => o != Ordering::Equal,
-            BinOp::Lt => o == Ordering::Less,
-            BinOp::Le => o != Ordering::Greater,
-            BinOp::Gt => o == Ordering::Greater,
-            _ => o != Ordering::Less,
-        };
+        // Bit 0, 1, 2 of an `Accepts` mask: less, equal, greater.
+        let accepts = |mask: Accepts, o: std::cmp::Ordering| mask.0 >> (o as i8 + 1) & 1 != 0;
         match fast {
             Fast::No => None,
-            Fast::Int(s, op, k) => match slot(*s)? {
-                Value::Int(x) => Some(ordered(*op, x.cmp(k))),
+            Fast::Int(s, mask, k) => match slot(*s)? {
+                Value::Int(x) => Some(accepts(*mask, x.cmp(k))),
                 _ => None,
             },
-            Fast::Float(s, op, k) => match slot(*s)? {
-                Value::Float(x) => Some(ordered(*op, x.partial_cmp(k)?)),
+            Fast::Float(s, mask, k) => match slot(*s)? {
+                Value::Float(x) => Some(accepts(*mask, x.partial_cmp(k)?)),
                 _ => None,
             },
             Fast::StrEq(s, eq, k) => match slot(*s)? {
@@ -910,7 +927,9 @@ impl Machine {
     }
 
     /// A test's operand evaluated and read exactly as its instructions
-    /// would: same steps, same checks, same errors.
+    /// would: same steps, same checks, same errors. Kept out of line so
+    /// the loop of [`Self::run_tests`] stays small.
+    #[inline(never)]
     fn exact_truth(&mut self, program: &Program, test: &Test) -> Result<bool, Fault> {
         let chunk = &program.bytecode.chunks[test.chunk as usize];
         Ok(match test.operand {
