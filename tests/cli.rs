@@ -74,9 +74,52 @@ fn check_json_prints_one_object_per_diagnostic() {
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["severity"], "error");
     assert_eq!(
-        lines[0]["line"], 2,
-        "the end of the file, where the right side is missing"
+        (&lines[0]["line"], &lines[0]["column"]),
+        (&1.into(), &16.into()),
+        "the end of the last line, where the right side is missing"
     );
+}
+
+/// `file:line:column` in the header of the first text diagnostic.
+fn text_location(stderr: &str) -> &str {
+    let start = stderr.find("─[ ").expect("an excerpt header") + "─[ ".len();
+    let len = stderr[start..].find(" ]").unwrap();
+    &stderr[start..start + len]
+}
+
+/// An error at the end of the file is at the end of its last line with
+/// content, in the text and the JSON rendering alike (with a final newline
+/// the text once said 1:17, a column past the line, and JSON 2:1).
+#[test]
+fn an_error_at_the_end_of_the_file_is_at_the_same_place_in_text_and_json() {
+    let cases = [
+        ("eof_newline.ramp", "segment x = 1 +\n", 1, 16),
+        ("eof_bare.ramp", "segment x = 1 +", 1, 16),
+        (
+            "eof_blank_lines.ramp",
+            "let a = 1\nsegment x = 1 +  \n\n\n",
+            2,
+            16,
+        ),
+        ("eof_comment.ramp", "segment x = 1 + # more later\n", 1, 29),
+    ];
+    for (name, text, line, column) in cases {
+        let file = temp_file(name, text);
+        let (stdout, _, code) = onramp(&["check", &file, "--format", "json"], None);
+        assert_eq!(code, 1, "{name}");
+        let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(
+            (json["line"].as_u64(), json["column"].as_u64()),
+            (Some(line), Some(column)),
+            "{name}: {json}"
+        );
+        let (_, stderr, _) = onramp(&["check", &file], None);
+        assert_eq!(
+            text_location(&stderr),
+            format!("{file}:{line}:{column}"),
+            "{name}: {stderr}"
+        );
+    }
 }
 
 #[test]
