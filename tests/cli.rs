@@ -122,6 +122,83 @@ fn an_error_at_the_end_of_the_file_is_at_the_same_place_in_text_and_json() {
     }
 }
 
+/// Runs onramp the way `onramp ... | head -1` does: one line of standard
+/// output is read, then the pipe is closed while onramp still writes.
+fn onramp_head(args: &[&str], stdin: Option<&str>) -> (String, String, i32) {
+    use std::io::{BufRead, Read};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_onramp"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run onramp");
+    let mut input = child.stdin.take().unwrap();
+    let text = stdin.unwrap_or("").to_string();
+    // A writer thread, so a child that stops reading cannot block us.
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(text.as_bytes());
+    });
+    let mut first = String::new();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    out.read_line(&mut first).unwrap();
+    drop(out);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    writer.join().unwrap();
+    (first, stderr, status.code().unwrap_or(-1))
+}
+
+/// A reader that stops early (`| head -1`) ends the run quietly: no panic
+/// ("failed printing to stdout: Broken pipe", exit 101), no message; the
+/// status is what was found until then.
+#[test]
+fn a_closed_standard_output_ends_the_run_quietly() {
+    let profile: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("rules/profiles/power_user.json").unwrap())
+            .unwrap();
+    // Far more output than a pipe holds, so writing must fail.
+    let profiles = format!("{profile}\n").repeat(5000);
+    let many = temp_file("many.ndjson", &profiles);
+    let bad_rules = temp_file(
+        "many_errors.ramp",
+        &"segment s = user.nope > 1\n".repeat(2000),
+    );
+    let runs: [(&[&str], Option<&str>, i32); 5] = [
+        (
+            &["eval", "rules/", "--profiles", &many, "--now", NOW],
+            None,
+            0,
+        ),
+        (
+            &["eval", "rules/", "--profiles", "-", "--now", NOW],
+            Some(&profiles),
+            0,
+        ),
+        (&["gen-profiles", "20000", "--now", NOW], None, 0),
+        // The errors are known before anything is written: still exit 1.
+        (&["check", &bad_rules, "--format", "json"], None, 1),
+        (&["repl"], Some(&":help\n".repeat(500)), 0),
+    ];
+    for (args, stdin, expected) in runs {
+        let (first, stderr, code) = onramp_head(args, stdin);
+        assert!(!first.is_empty(), "{args:?}: no output at all; {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(code, expected, "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
+}
+
 #[test]
 fn eval_prints_the_result_document() {
     let (stdout, stderr, code) = onramp(

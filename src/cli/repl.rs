@@ -8,7 +8,7 @@
 //! in a REPL they are the conversation.
 
 use super::eval::parse_now;
-use super::Failure;
+use super::{write_stdout, Failure};
 use onramp::check::types::Type;
 use onramp::{collect_files, diagnostic, Context, Engine, Program, SourceMap};
 use rustyline::completion::{Completer, Pair};
@@ -211,6 +211,7 @@ impl Session {
                     format!("now = {}", onramp::time::format_time(self.now))
                 }
                 Err(Failure::Usage(m) | Failure::Data(m)) => format!("error: {m}"),
+                Err(Failure::Closed) => String::new(),
             },
             "profile" | "event" => match self.load_json(arg) {
                 Ok(json) if json.is_object() => {
@@ -433,12 +434,12 @@ pub fn run(path: Option<PathBuf>, now: Option<&str>) -> Result<ExitCode, Failure
         interactive && std::io::stdout().is_terminal(),
     );
     if !banner.is_empty() {
-        println!("{banner}");
+        show(&banner)?;
     }
     if !interactive {
         return script(&mut session);
     }
-    println!("onramp repl — :help for commands, :quit to leave");
+    show("onramp repl — :help for commands, :quit to leave")?;
     let mut editor: Editor<ReplHelper, rustyline::history::DefaultHistory> = Editor::new()
         .map_err(|e| Failure::Data(format!("error: cannot start the line editor: {e}")))?;
     editor.set_helper(Some(ReplHelper {
@@ -454,7 +455,7 @@ pub fn run(path: Option<PathBuf>, now: Option<&str>) -> Result<ExitCode, Failure
                 let _ = editor.add_history_entry(line.as_str());
                 let (out, quit) = session.handle(&line);
                 if !out.is_empty() {
-                    println!("{}", out.trim_end());
+                    show(&out)?;
                 }
                 if quit {
                     break;
@@ -489,7 +490,7 @@ fn script(session: &mut Session) -> Result<ExitCode, Failure> {
         let (out, quit) = session.handle(&pending);
         pending.clear();
         if !out.is_empty() {
-            println!("{}", out.trim_end());
+            show(&out)?;
         }
         if quit {
             return Ok(ExitCode::SUCCESS);
@@ -497,9 +498,14 @@ fn script(session: &mut Session) -> Result<ExitCode, Failure> {
     }
     if !pending.trim().is_empty() {
         let (out, _) = session.handle(&pending);
-        println!("{}", out.trim_end());
+        show(&out)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints one answer on its own line; a closed output ends the session.
+fn show(text: &str) -> Result<(), Failure> {
+    write_stdout(&format!("{}\n", text.trim_end()))
 }
 
 #[cfg(test)]
