@@ -48,6 +48,10 @@ enum Command {
         /// The evaluation instant (RFC 3339 or epoch milliseconds); default: now.
         #[arg(long)]
         now: Option<String>,
+        /// The incoming event (a JSON object in a file), for triggers and
+        /// `event`; like `:event FILE`.
+        #[arg(long)]
+        event: Option<PathBuf>,
     },
     /// Run the `test` blocks of a program.
     Test {
@@ -135,7 +139,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Fmt(args) => fmt::run(args),
         Command::GenProfiles(args) => gen::run(args),
         Command::Disasm { path, name } => disasm(&path, name.as_deref()),
-        Command::Repl { path, now } => repl::run(path, now.as_deref()),
+        Command::Repl { path, now, event } => repl::run(path, now.as_deref(), event.as_ref()),
         Command::Test {
             path,
             filter,

@@ -213,23 +213,7 @@ impl Session {
                 Err(Failure::Usage(m) | Failure::Data(m)) => format!("error: {m}"),
                 Err(Failure::Closed) => String::new(),
             },
-            "profile" | "event" => match self.load_json(arg) {
-                Ok(json) if json.is_object() => {
-                    let n = json.as_object().map_or(0, |o| o.len());
-                    if cmd == "profile" {
-                        self.profile = json;
-                        format!(
-                            "profile loaded ({n} top-level field{})",
-                            if n == 1 { "" } else { "s" }
-                        )
-                    } else {
-                        self.event = Some(json);
-                        "event set".to_string()
-                    }
-                }
-                Ok(_) => format!("error: a {cmd} must be an object"),
-                Err(e) => e,
-            },
+            "profile" | "event" => self.set_json(cmd, arg).unwrap_or_else(|e| e),
             "type" => match self.compile_with(arg) {
                 Ok(p) => p
                     .checked()
@@ -245,6 +229,24 @@ impl Session {
             other => format!("error: unknown command `:{other}` (try :help)"),
         };
         (out, false)
+    }
+
+    /// `:profile` or `:event` (`what`) from a JSON file or a literal.
+    fn set_json(&mut self, what: &str, arg: &str) -> Result<String, String> {
+        let json = self.load_json(arg)?;
+        let Some(n) = json.as_object().map(|o| o.len()) else {
+            return Err(format!("error: the {what} must be a JSON object"));
+        };
+        if what == "profile" {
+            self.profile = json;
+            Ok(format!(
+                "profile loaded ({n} top-level field{})",
+                if n == 1 { "" } else { "s" }
+            ))
+        } else {
+            self.event = Some(json);
+            Ok("event set".to_string())
+        }
     }
 
     fn load_json(&self, arg: &str) -> Result<Json, String> {
@@ -425,7 +427,11 @@ fn history_file() -> Option<PathBuf> {
 }
 
 /// Runs the REPL: interactive on a terminal, a script otherwise.
-pub fn run(path: Option<PathBuf>, now: Option<&str>) -> Result<ExitCode, Failure> {
+pub fn run(
+    path: Option<PathBuf>,
+    now: Option<&str>,
+    event: Option<&PathBuf>,
+) -> Result<ExitCode, Failure> {
     let ctx = parse_now(now)?;
     let interactive = std::io::stdin().is_terminal();
     let (mut session, banner) = Session::new(
@@ -433,6 +439,12 @@ pub fn run(path: Option<PathBuf>, now: Option<&str>) -> Result<ExitCode, Failure
         ctx.now_millis(),
         interactive && std::io::stdout().is_terminal(),
     );
+    if let Some(file) = event {
+        // What `:event FILE` does, before the first input.
+        session
+            .set_json("event", &file.to_string_lossy())
+            .map_err(Failure::Data)?;
+    }
     if !banner.is_empty() {
         show(&banner)?;
     }
