@@ -68,6 +68,36 @@ fn repl(args: &[&str], input: &str) -> (String, String, i32) {
     )
 }
 
+/// Diagnostics give lines and columns within the text as it was typed,
+/// not within the hidden decision the REPL wraps it in (which once put
+/// every error at `<repl>:2:1` or further down, after each `let`).
+#[test]
+fn diagnostics_point_into_the_typed_text() {
+    let out = script("locations");
+    let places: Vec<&str> = out
+        .lines()
+        .filter_map(|l| {
+            let at = l.find("<repl")?;
+            Some(l[at..].trim_end_matches([' ', ']', ')']))
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            "<repl>:1:9",         // 1 + 2 + zz, after a `let`
+            "<repl>:1:19",        // let bad = 1 + 2 + zz
+            "<repl>:2:10",        // .nme on the second line of the input
+            "<repl>:1:9",         // an indented first line keeps its columns
+            "<repl>:1:8",         // 1 + 2 + (the end of the input)
+            "<repl>:1:5",         // run time: 1 + 10 / user.age
+            "<repl>:1:17",        // run time, in the `let` being defined
+            "<repl: ratio>:1:17", // run time, in an earlier `let`
+        ],
+        "{out}"
+    );
+    insta::assert_snapshot!(out);
+}
+
 /// `--event FILE` does what `:event FILE` does (LANGUAGE.md §14).
 #[test]
 fn event_option_sets_the_incoming_event() {
