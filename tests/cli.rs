@@ -74,9 +74,129 @@ fn check_json_prints_one_object_per_diagnostic() {
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["severity"], "error");
     assert_eq!(
-        lines[0]["line"], 2,
-        "the end of the file, where the right side is missing"
+        (&lines[0]["line"], &lines[0]["column"]),
+        (&1.into(), &16.into()),
+        "the end of the last line, where the right side is missing"
     );
+}
+
+/// `file:line:column` in the header of the first text diagnostic.
+fn text_location(stderr: &str) -> &str {
+    let start = stderr.find("─[ ").expect("an excerpt header") + "─[ ".len();
+    let len = stderr[start..].find(" ]").unwrap();
+    &stderr[start..start + len]
+}
+
+/// An error at the end of the file is at the end of its last line with
+/// content, in the text and the JSON rendering alike (with a final newline
+/// the text once said 1:17, a column past the line, and JSON 2:1).
+#[test]
+fn an_error_at_the_end_of_the_file_is_at_the_same_place_in_text_and_json() {
+    let cases = [
+        ("eof_newline.ramp", "segment x = 1 +\n", 1, 16),
+        ("eof_bare.ramp", "segment x = 1 +", 1, 16),
+        (
+            "eof_blank_lines.ramp",
+            "let a = 1\nsegment x = 1 +  \n\n\n",
+            2,
+            16,
+        ),
+        ("eof_comment.ramp", "segment x = 1 + # more later\n", 1, 29),
+    ];
+    for (name, text, line, column) in cases {
+        let file = temp_file(name, text);
+        let (stdout, _, code) = onramp(&["check", &file, "--format", "json"], None);
+        assert_eq!(code, 1, "{name}");
+        let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(
+            (json["line"].as_u64(), json["column"].as_u64()),
+            (Some(line), Some(column)),
+            "{name}: {json}"
+        );
+        let (_, stderr, _) = onramp(&["check", &file], None);
+        assert_eq!(
+            text_location(&stderr),
+            format!("{file}:{line}:{column}"),
+            "{name}: {stderr}"
+        );
+    }
+}
+
+/// Runs onramp the way `onramp ... | head -1` does: one line of standard
+/// output is read, then the pipe is closed while onramp still writes.
+fn onramp_head(args: &[&str], stdin: Option<&str>) -> (String, String, i32) {
+    use std::io::{BufRead, Read};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_onramp"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run onramp");
+    let mut input = child.stdin.take().unwrap();
+    let text = stdin.unwrap_or("").to_string();
+    // A writer thread, so a child that stops reading cannot block us.
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(text.as_bytes());
+    });
+    let mut first = String::new();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    out.read_line(&mut first).unwrap();
+    drop(out);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    writer.join().unwrap();
+    (first, stderr, status.code().unwrap_or(-1))
+}
+
+/// A reader that stops early (`| head -1`) ends the run quietly: no panic
+/// ("failed printing to stdout: Broken pipe", exit 101), no message; the
+/// status is what was found until then.
+#[test]
+fn a_closed_standard_output_ends_the_run_quietly() {
+    let profile: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("rules/profiles/power_user.json").unwrap())
+            .unwrap();
+    // Far more output than a pipe holds, so writing must fail.
+    let profiles = format!("{profile}\n").repeat(5000);
+    let many = temp_file("many.ndjson", &profiles);
+    let bad_rules = temp_file(
+        "many_errors.ramp",
+        &"segment s = user.nope > 1\n".repeat(2000),
+    );
+    let runs: [(&[&str], Option<&str>, i32); 5] = [
+        (
+            &["eval", "rules/", "--profiles", &many, "--now", NOW],
+            None,
+            0,
+        ),
+        (
+            &["eval", "rules/", "--profiles", "-", "--now", NOW],
+            Some(&profiles),
+            0,
+        ),
+        (&["gen-profiles", "20000", "--now", NOW], None, 0),
+        // The errors are known before anything is written: still exit 1.
+        (&["check", &bad_rules, "--format", "json"], None, 1),
+        (&["repl"], Some(&":help\n".repeat(500)), 0),
+    ];
+    for (args, stdin, expected) in runs {
+        let (first, stderr, code) = onramp_head(args, stdin);
+        assert!(!first.is_empty(), "{args:?}: no output at all; {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(code, expected, "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
 }
 
 #[test]

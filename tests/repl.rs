@@ -43,6 +43,90 @@ fn errors_never_end_the_session() {
     insta::assert_snapshot!(out);
 }
 
+/// `onramp repl ARGS` with `input` on standard input.
+fn repl(args: &[&str], input: &str) -> (String, String, i32) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_onramp"))
+        .arg("repl")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// Diagnostics give lines and columns within the text as it was typed,
+/// not within the hidden decision the REPL wraps it in (which once put
+/// every error at `<repl>:2:1` or further down, after each `let`).
+#[test]
+fn diagnostics_point_into_the_typed_text() {
+    let out = script("locations");
+    let places: Vec<&str> = out
+        .lines()
+        .filter_map(|l| {
+            let at = l.find("<repl")?;
+            Some(l[at..].trim_end_matches([' ', ']', ')']))
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            "<repl>:1:9",         // 1 + 2 + zz, after a `let`
+            "<repl>:1:19",        // let bad = 1 + 2 + zz
+            "<repl>:2:10",        // .nme on the second line of the input
+            "<repl>:1:9",         // an indented first line keeps its columns
+            "<repl>:1:8",         // 1 + 2 + (the end of the input)
+            "<repl>:1:5",         // run time: 1 + 10 / user.age
+            "<repl>:1:17",        // run time, in the `let` being defined
+            "<repl: ratio>:1:17", // run time, in an earlier `let`
+        ],
+        "{out}"
+    );
+    insta::assert_snapshot!(out);
+}
+
+/// `--event FILE` does what `:event FILE` does (LANGUAGE.md §14).
+#[test]
+fn event_option_sets_the_incoming_event() {
+    let dir = std::env::temp_dir().join(format!("onramp-repl-event-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let event = dir.join("event.json");
+    std::fs::write(&event, r#"{"name": "onboarding_completed", "at": 1}"#).unwrap();
+    let event = event.to_string_lossy().into_owned();
+    let now = ["rules/", "--now", "2026-11-20T12:00:00Z"];
+    let (out, err, code) = repl(&[&now[..], &["--event", &event]].concat(), "\"ok\"\n");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "loaded rules/ (15 rules)\n\"ok\"\n");
+    // The same reading as `:event FILE`: its messages, but fatal up front.
+    let list = dir.join("list.json");
+    std::fs::write(&list, "[1]").unwrap();
+    let list = list.to_string_lossy().into_owned();
+    let (in_session, _, _) = repl(&now, &format!(":event {list}\n"));
+    let (out, err, code) = repl(&[&now[..], &["--event", &list]].concat(), "");
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("the event must be a JSON object"), "{err}");
+    assert!(
+        in_session.contains("the event must be a JSON object"),
+        "{in_session}"
+    );
+    let (_, err, code) = repl(&["--event", "no-such-event.json"], "");
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot read no-such-event.json"), "{err}");
+}
+
 /// Types into a real terminal: a partial rule name, Tab, Enter.
 #[test]
 fn interactive_session_with_tab_completion() {

@@ -1,6 +1,6 @@
 //! `onramp eval`: one profile, or a stream of NDJSON profiles.
 
-use super::{load, Failure};
+use super::{closed_status, load, write_failure, write_stderr, write_stdout, Failure};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use onramp::summary::Summary;
@@ -119,16 +119,9 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, Failure> {
         let result = program
             .evaluate(&profile, &ctx)
             .map_err(|e| Failure::Data(format!("error: {}: {e}", path.display())))?;
-        let json = result.to_json();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json).unwrap_or_default()
-        );
-        return Ok(if result.errors().is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        });
+        let mut text = serde_json::to_string_pretty(&result.to_json()).unwrap_or_default();
+        text.push('\n');
+        return closed_status(write_stdout(&text), !result.errors().is_empty());
     }
     let Some(source) = args.profiles.as_ref() else {
         return Err(Failure::Usage(
@@ -248,9 +241,14 @@ fn stream(
                 }
             }
             if let Some(text) = &outcome.text {
-                out.write_all(text.as_bytes())
-                    .and_then(|_| out.write_all(b"\n"))
-                    .map_err(|e| Failure::Data(format!("error: writing results: {e}")))?;
+                let written = out
+                    .write_all(text.as_bytes())
+                    .and_then(|_| out.write_all(b"\n"));
+                if let Err(e) = written {
+                    // A reader that stopped (`| head`): stop evaluating.
+                    progress.finish_and_clear();
+                    return closed_status(Err(write_failure(e)), failed);
+                }
             }
         }
         progress.inc(if total_bytes.is_some() {
@@ -271,23 +269,19 @@ fn stream(
             s.render_table()
         };
         if mode == SummaryMode::Only {
-            out.write_all(text.as_bytes())
-                .map_err(|e| Failure::Data(format!("error: writing the summary: {e}")))?;
+            if let Err(e) = out.write_all(text.as_bytes()) {
+                return closed_status(Err(write_failure(e)), failed);
+            }
         } else {
             // Flushing the results first keeps the two streams in the
             // order a terminal user expects.
-            out.flush()
-                .map_err(|e| Failure::Data(format!("error: writing results: {e}")))?;
-            eprint!("{text}");
+            if let Err(e) = out.flush() {
+                return closed_status(Err(write_failure(e)), failed);
+            }
+            write_stderr(&text);
         }
     }
-    out.flush()
-        .map_err(|e| Failure::Data(format!("error: writing results: {e}")))?;
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    closed_status(out.flush().map_err(write_failure), failed)
 }
 
 /// A progress bar with rate and ETA on stderr, only when it is a terminal.

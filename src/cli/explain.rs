@@ -4,7 +4,6 @@
 
 use super::{load, Failure};
 use clap::Args;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -43,8 +42,6 @@ pub fn run(args: ExplainArgs) -> Result<ExitCode, Failure> {
     } else {
         explanation.render()
     };
-    // A closed pipe (`explain ... | head`) is not worth a panic.
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    super::write_stdout(&text)?;
     Ok(ExitCode::SUCCESS)
 }

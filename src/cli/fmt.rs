@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::{print_diagnostics, Failure};
+use super::{closed_status, print_diagnostics, write_stderr, write_stdout, Failure};
 
 /// Arguments of `onramp fmt`.
 #[derive(clap::Args, Debug)]
@@ -39,7 +39,13 @@ pub fn run(args: FmtArgs) -> Result<ExitCode, Failure> {
             }
             Ok(formatted) if formatted != text => {
                 changed += 1;
-                println!("{}", path.display());
+                let listed = write_stdout(&format!("{}\n", path.display()));
+                if matches!(listed, Err(Failure::Closed)) {
+                    // The reader stopped listening (`| head`): stop here,
+                    // before this file, like any writer to a closed pipe.
+                    return closed_status(listed, failed || args.check);
+                }
+                listed?;
                 if !args.check {
                     std::fs::write(path, formatted).map_err(|e| {
                         Failure::Data(format!("{}: cannot write: {e}", path.display()))
@@ -50,10 +56,10 @@ pub fn run(args: FmtArgs) -> Result<ExitCode, Failure> {
         }
     }
     if args.check && changed > 0 {
-        eprintln!(
-            "{changed} file{} not formatted (run `onramp fmt` to fix)",
+        write_stderr(&format!(
+            "{changed} file{} not formatted (run `onramp fmt` to fix)\n",
             if changed == 1 { " is" } else { "s are" }
-        );
+        ));
         failed = true;
     }
     Ok(if failed {

@@ -4,7 +4,7 @@
 use super::eval::parse_now;
 use super::Failure;
 use clap::Args;
-use std::io::{BufWriter, ErrorKind, Write};
+use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 #[derive(Args, Debug)]
@@ -26,10 +26,6 @@ pub fn run(args: GenArgs) -> Result<ExitCode, Failure> {
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let written = onramp::population::write_ndjson(&mut out, args.count, args.seed, now)
         .and_then(|_| out.flush());
-    match written {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        // A reader that stops early (`| head`) is not a failure.
-        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-        Err(e) => Err(Failure::Data(format!("error: writing profiles: {e}"))),
-    }
+    // A reader that stops early (`| head`) is not a failure.
+    super::closed_status(written.map_err(super::write_failure), false)
 }

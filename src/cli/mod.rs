@@ -11,7 +11,7 @@ mod test;
 use clap::{Parser, Subcommand, ValueEnum};
 use onramp::compile::RuleCode;
 use onramp::{diagnostic, Diagnostic, Engine, Program};
-use std::io::IsTerminal;
+use std::io::{ErrorKind, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -48,6 +48,10 @@ enum Command {
         /// The evaluation instant (RFC 3339 or epoch milliseconds); default: now.
         #[arg(long)]
         now: Option<String>,
+        /// The incoming event (a JSON object in a file), for triggers and
+        /// `event`; like `:event FILE`.
+        #[arg(long)]
+        event: Option<PathBuf>,
     },
     /// Run the `test` blocks of a program.
     Test {
@@ -82,6 +86,48 @@ pub enum Failure {
     /// The rules or data are at fault (exit 1); the message may be empty
     /// when diagnostics were already printed.
     Data(String),
+    /// Standard output was closed by its reader (`| head`): the run stops
+    /// quietly, with status 0 unless the command already knew of a fault
+    /// (it then returns `Ok(1)` instead of this).
+    Closed,
+}
+
+/// Writes `text` to standard output and flushes it. A reader that went away
+/// gives [`Failure::Closed`], never a panic; other write errors (a full
+/// disk) are reported.
+pub fn write_stdout(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(write_failure)
+}
+
+/// What a failed write to standard output means for the run.
+pub fn write_failure(e: std::io::Error) -> Failure {
+    if e.kind() == ErrorKind::BrokenPipe {
+        Failure::Closed
+    } else {
+        Failure::Data(format!("error: writing to standard output: {e}"))
+    }
+}
+
+/// Writes `text` to standard error. Errors are ignored: there is nowhere
+/// left to report them, and a closed stderr (`2>&1 | head`) must not panic.
+pub fn write_stderr(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// The status of a run whose output was cut short by its reader: what the
+/// command had found so far (`faulty`: a fault in the rules or data).
+pub fn closed_status(result: Result<(), Failure>, faulty: bool) -> Result<ExitCode, Failure> {
+    match result {
+        Ok(()) | Err(Failure::Closed) => Ok(if faulty {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }),
+        Err(e) => Err(e),
+    }
 }
 
 /// Runs a parsed command line.
@@ -93,7 +139,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Fmt(args) => fmt::run(args),
         Command::GenProfiles(args) => gen::run(args),
         Command::Disasm { path, name } => disasm(&path, name.as_deref()),
-        Command::Repl { path, now } => repl::run(path, now.as_deref()),
+        Command::Repl { path, now, event } => repl::run(path, now.as_deref(), event.as_ref()),
         Command::Test {
             path,
             filter,
@@ -108,7 +154,7 @@ pub fn print_diagnostics(diags: &[Diagnostic], sources: &onramp::SourceMap) {
         return;
     }
     let color = std::io::stderr().is_terminal();
-    eprint!("{}", diagnostic::render(diags, sources, color));
+    write_stderr(&diagnostic::render(diags, sources, color));
 }
 
 /// Loads a program, printing its diagnostics on failure.
@@ -154,28 +200,28 @@ fn check(path: &PathBuf, format: Format) -> Result<ExitCode, Failure> {
         },
     };
     let has_errors = diags.iter().any(Diagnostic::is_error);
-    match format {
+    let written = match format {
         Format::Json => {
+            let mut out = String::new();
             for d in &diags {
-                println!("{}", d.to_json(&sources));
+                out.push_str(&d.to_json(&sources).to_string());
+                out.push('\n');
             }
+            write_stdout(&out)
         }
         Format::Human => {
             print_diagnostics(&diags, &sources);
             let verdict = if has_errors { "failed" } else { "ok" };
-            eprintln!(
-                "{verdict}: {} file{} checked, {}",
+            write_stderr(&format!(
+                "{verdict}: {} file{} checked, {}\n",
                 files,
                 if files == 1 { "" } else { "s" },
                 summary_line(&diags)
-            );
+            ));
+            Ok(())
         }
-    }
-    Ok(if has_errors {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    };
+    closed_status(written, has_errors)
 }
 
 fn disasm(path: &PathBuf, name: Option<&str>) -> Result<ExitCode, Failure> {
@@ -261,6 +307,6 @@ fn disasm(path: &PathBuf, name: Option<&str>) -> Result<ExitCode, Failure> {
         }
         out.push('\n');
     }
-    print!("{out}");
+    write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,9 +8,11 @@
 //! in a REPL they are the conversation.
 
 use super::eval::parse_now;
-use super::Failure;
+use super::{write_stdout, Failure};
 use onramp::check::types::Type;
-use onramp::{collect_files, diagnostic, Context, Engine, Program, SourceMap};
+use onramp::{
+    collect_files, diagnostic, Context, Diagnostic, Engine, FileId, Limits, Program, SourceMap,
+};
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -23,6 +25,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const RESULT: &str = "__repl_result";
+/// The name diagnostics give what the user just typed.
+const INPUT: &str = "<repl>";
+/// The file holding the hidden result decision; diagnostics and run-time
+/// errors in it are moved onto the typed expression, as `<repl>`.
+const RESULT_FILE: &str = "<repl result>";
+/// What precedes the expression in the result file, on a line of its own.
+const RESULT_HEAD: &str = "decision __repl_result { else =>\n";
 const COMMANDS: [&str; 9] = [
     ":profile", ":now", ":explain", ":disasm", ":reload", ":type", ":help", ":quit", ":event",
 ];
@@ -100,18 +109,38 @@ impl Session {
     }
 
     /// Compiles the program plus the session's lets plus `expr` as the
-    /// value of the hidden result decision.
+    /// value of the hidden result decision; `expr` is what the user typed.
     fn compile_with(&self, expr: &str) -> Result<Program, String> {
-        let mut sources = self.files.clone();
-        let mut extra = String::new();
-        for (_, text) in &self.lets {
-            extra.push_str(text);
-            extra.push('\n');
+        self.compile_input(expr, None)
+    }
+
+    /// Like [`Session::compile_with`]; `defined` names the session rule the
+    /// user just typed (its text, not `expr`, is then the input).
+    ///
+    /// Each session rule is a file of its own (`<repl: name>`, or `<repl>`
+    /// for the one just typed), so diagnostics point into the text as it
+    /// was entered; the expression's are moved out of the hidden decision.
+    fn compile_input(&self, expr: &str, defined: Option<&str>) -> Result<Program, String> {
+        if defined.is_none() {
+            // Syntax errors of the expression on its own, so none of them
+            // is about the hidden decision around it.
+            let mut alone = SourceMap::new();
+            let id = alone.add(INPUT, expr);
+            if let Err(diags) = onramp::syntax::parse_expression(id, expr, &Limits::default()) {
+                return Err(diagnostic::render(&diags, &alone, self.color));
+            }
         }
-        // The expression on lines of its own, so a diagnostic's excerpt
-        // shows what the user typed and nothing else.
-        extra.push_str(&format!("decision {RESULT} {{ else =>\n{expr}\n}}\n"));
-        sources.add("<repl>", extra);
+        let mut sources = self.files.clone();
+        for (name, text) in &self.lets {
+            let file = if defined == Some(name.as_str()) {
+                INPUT.to_string()
+            } else {
+                format!("<repl: {name}>")
+            };
+            sources.add(file, text.as_str());
+        }
+        // The expression on lines of its own, so it starts a line.
+        let result_file = sources.add(RESULT_FILE, format!("{RESULT_HEAD}{expr}\n}}\n"));
         Engine::new().compile_sources(sources).map_err(|e| {
             // Only what this input got wrong; the files' own problems were
             // shown when they were loaded.
@@ -121,7 +150,17 @@ impl Session {
                 .filter(|d| d.is_error())
                 .cloned()
                 .collect();
-            diagnostic::render(&mine, &e.sources, self.color)
+            if defined.is_some() {
+                // The result only names the new rule: its errors follow
+                // from the rule's own.
+                let own: Vec<_> = mine
+                    .into_iter()
+                    .filter(|d| d.primary_span().is_none_or(|s| s.file != result_file))
+                    .collect();
+                return diagnostic::render(&own, &e.sources, self.color);
+            }
+            let (mine, sources) = onto_input(mine, &e.sources, result_file, expr);
+            diagnostic::render(&mine, &sources, self.color)
         })
     }
 
@@ -136,7 +175,14 @@ impl Session {
     /// Handles one complete input; returns the text to show and whether
     /// the session ends.
     pub fn handle(&mut self, input: &str) -> (String, bool) {
-        let input = input.trim();
+        // Blank lines before the input go, but not the indentation of its
+        // first line, so diagnostics give the columns as typed.
+        let trimmed = input.trim();
+        let first_line = input[..input.len() - input.trim_start().len()]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let typed = input[first_line..].trim_end();
+        let input = trimmed;
         if input.is_empty() || input.starts_with('#') {
             return (String::new(), false);
         }
@@ -147,13 +193,13 @@ impl Session {
         // `let`, `segment` and `decision` define session-local rules.
         let keyword = input.split_whitespace().next().unwrap_or("");
         if matches!(keyword, "let" | "segment" | "decision") {
-            return (self.define(keyword, input), false);
+            return (self.define(keyword, typed), false);
         }
-        (self.evaluate(input), false)
+        (self.evaluate(typed), false)
     }
 
     fn define(&mut self, keyword: &str, text: &str) -> String {
-        let name: String = text[keyword.len()..]
+        let name: String = text.trim_start()[keyword.len()..]
             .trim_start()
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_')
@@ -164,7 +210,7 @@ impl Session {
         let previous = self.lets.clone();
         self.lets.retain(|(n, _)| *n != name);
         self.lets.push((name.clone(), text.to_string()));
-        match self.compile_with(&name) {
+        match self.compile_input(&name, Some(&name)) {
             Ok(p) => {
                 let out = self.run(&p);
                 self.program = Some(p);
@@ -183,8 +229,8 @@ impl Session {
                 let value = result.decision(RESULT).cloned().unwrap_or(Json::Null);
                 let mut out = value.to_string();
                 for e in result.errors() {
-                    if e.at.starts_with("<repl>") {
-                        out = format!("error: {} (at {})", e.message, e.at);
+                    if e.at.starts_with("<repl") {
+                        out = format!("error: {} (at {})", e.message, input_location(&e.at));
                     }
                 }
                 out
@@ -211,24 +257,9 @@ impl Session {
                     format!("now = {}", onramp::time::format_time(self.now))
                 }
                 Err(Failure::Usage(m) | Failure::Data(m)) => format!("error: {m}"),
+                Err(Failure::Closed) => String::new(),
             },
-            "profile" | "event" => match self.load_json(arg) {
-                Ok(json) if json.is_object() => {
-                    let n = json.as_object().map_or(0, |o| o.len());
-                    if cmd == "profile" {
-                        self.profile = json;
-                        format!(
-                            "profile loaded ({n} top-level field{})",
-                            if n == 1 { "" } else { "s" }
-                        )
-                    } else {
-                        self.event = Some(json);
-                        "event set".to_string()
-                    }
-                }
-                Ok(_) => format!("error: a {cmd} must be an object"),
-                Err(e) => e,
-            },
+            "profile" | "event" => self.set_json(cmd, arg).unwrap_or_else(|e| e),
             "type" => match self.compile_with(arg) {
                 Ok(p) => p
                     .checked()
@@ -244,6 +275,24 @@ impl Session {
             other => format!("error: unknown command `:{other}` (try :help)"),
         };
         (out, false)
+    }
+
+    /// `:profile` or `:event` (`what`) from a JSON file or a literal.
+    fn set_json(&mut self, what: &str, arg: &str) -> Result<String, String> {
+        let json = self.load_json(arg)?;
+        let Some(n) = json.as_object().map(|o| o.len()) else {
+            return Err(format!("error: the {what} must be a JSON object"));
+        };
+        if what == "profile" {
+            self.profile = json;
+            Ok(format!(
+                "profile loaded ({n} top-level field{})",
+                if n == 1 { "" } else { "s" }
+            ))
+        } else {
+            self.event = Some(json);
+            Ok("event set".to_string())
+        }
     }
 
     fn load_json(&self, arg: &str) -> Result<Json, String> {
@@ -331,6 +380,53 @@ impl Session {
 
 fn type_text(t: &Type) -> String {
     t.to_string()
+}
+
+/// Moves diagnostics from the hidden result decision (file `result`) onto
+/// the typed expression, shown alone as `<repl>`: a place in the decision
+/// around it becomes the expression's start or the end of its text.
+fn onto_input(
+    diags: Vec<Diagnostic>,
+    sources: &SourceMap,
+    result: FileId,
+    expr: &str,
+) -> (Vec<Diagnostic>, SourceMap) {
+    let mut shown = SourceMap::new();
+    for (id, f) in sources.files() {
+        if id == result {
+            shown.add(INPUT, expr);
+        } else {
+            shown.add(f.name.clone(), f.text.clone());
+        }
+    }
+    let end = expr.trim_end().len();
+    let place = |at: u32| (at as usize).saturating_sub(RESULT_HEAD.len()).min(end);
+    let diags = diags
+        .into_iter()
+        .map(|mut d| {
+            for l in &mut d.labels {
+                if l.span.file == result {
+                    l.span = onramp::Span::new(result, place(l.span.start), place(l.span.end));
+                }
+            }
+            d
+        })
+        .collect();
+    (diags, shown)
+}
+
+/// A run-time error's `file:line:column`, with a place in the hidden
+/// result decision given in the typed expression (one line further up).
+fn input_location(at: &str) -> String {
+    let moved = at
+        .strip_prefix(RESULT_FILE)
+        .and_then(|rest| rest.strip_prefix(':'))
+        .and_then(|rest| rest.split_once(':'))
+        .and_then(|(line, col)| Some((line.parse::<usize>().ok()?, col)));
+    match moved {
+        Some((line, col)) => format!("{INPUT}:{}:{col}", line.saturating_sub(1).max(1)),
+        None => at.to_string(),
+    }
 }
 
 /// Whether an input is complete: brackets closed outside strings.
@@ -424,7 +520,11 @@ fn history_file() -> Option<PathBuf> {
 }
 
 /// Runs the REPL: interactive on a terminal, a script otherwise.
-pub fn run(path: Option<PathBuf>, now: Option<&str>) -> Result<ExitCode, Failure> {
+pub fn run(
+    path: Option<PathBuf>,
+    now: Option<&str>,
+    event: Option<&PathBuf>,
+) -> Result<ExitCode, Failure> {
     let ctx = parse_now(now)?;
     let interactive = std::io::stdin().is_terminal();
     let (mut session, banner) = Session::new(
@@ -432,13 +532,19 @@ pub fn run(path: Option<PathBuf>, now: Option<&str>) -> Result<ExitCode, Failure
         ctx.now_millis(),
         interactive && std::io::stdout().is_terminal(),
     );
+    if let Some(file) = event {
+        // What `:event FILE` does, before the first input.
+        session
+            .set_json("event", &file.to_string_lossy())
+            .map_err(Failure::Data)?;
+    }
     if !banner.is_empty() {
-        println!("{banner}");
+        show(&banner)?;
     }
     if !interactive {
         return script(&mut session);
     }
-    println!("onramp repl — :help for commands, :quit to leave");
+    show("onramp repl — :help for commands, :quit to leave")?;
     let mut editor: Editor<ReplHelper, rustyline::history::DefaultHistory> = Editor::new()
         .map_err(|e| Failure::Data(format!("error: cannot start the line editor: {e}")))?;
     editor.set_helper(Some(ReplHelper {
@@ -454,7 +560,7 @@ pub fn run(path: Option<PathBuf>, now: Option<&str>) -> Result<ExitCode, Failure
                 let _ = editor.add_history_entry(line.as_str());
                 let (out, quit) = session.handle(&line);
                 if !out.is_empty() {
-                    println!("{}", out.trim_end());
+                    show(&out)?;
                 }
                 if quit {
                     break;
@@ -489,7 +595,7 @@ fn script(session: &mut Session) -> Result<ExitCode, Failure> {
         let (out, quit) = session.handle(&pending);
         pending.clear();
         if !out.is_empty() {
-            println!("{}", out.trim_end());
+            show(&out)?;
         }
         if quit {
             return Ok(ExitCode::SUCCESS);
@@ -497,9 +603,14 @@ fn script(session: &mut Session) -> Result<ExitCode, Failure> {
     }
     if !pending.trim().is_empty() {
         let (out, _) = session.handle(&pending);
-        println!("{}", out.trim_end());
+        show(&out)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints one answer on its own line; a closed output ends the session.
+fn show(text: &str) -> Result<(), Failure> {
+    write_stdout(&format!("{}\n", text.trim_end()))
 }
 
 #[cfg(test)]
@@ -513,5 +624,13 @@ mod tests {
         assert!(is_complete("\"a ( b\""));
         assert!(!is_complete("{ a: 1,"));
         assert!(is_complete("x # (comment"));
+    }
+
+    #[test]
+    fn places_in_the_result_decision_move_onto_the_input() {
+        assert!(RESULT_HEAD.starts_with(&format!("decision {RESULT} ")));
+        assert_eq!(input_location("<repl result>:2:5"), "<repl>:1:5");
+        assert_eq!(input_location("<repl: x>:1:9"), "<repl: x>:1:9");
+        assert_eq!(input_location("rules/a.ramp:2:5"), "rules/a.ramp:2:5");
     }
 }

@@ -1,9 +1,10 @@
 //! `onramp test`: runs the `test` blocks and reports each failure with its
 //! source.
 
-use super::{load, Failure};
+use super::{closed_status, load, write_stdout, Failure};
 use onramp::diagnostic::{render, Diagnostic};
 use onramp::testing::{run_tests, TestReport};
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,25 +18,28 @@ pub fn run(path: &PathBuf, filter: Option<&str>, coverage: bool) -> Result<ExitC
     } else {
         ("PASS", "FAIL")
     };
+    // The report is built whole, then written once: a reader that stops
+    // early (`| head`) cuts it short without a panic.
+    let mut out = String::new();
     if report.outcomes.is_empty() {
         match filter {
-            Some(f) => println!("no test matches {f:?}"),
-            None => println!("no tests in {}", path.display()),
+            Some(f) => out.push_str(&format!("no test matches {f:?}\n")),
+            None => out.push_str(&format!("no tests in {}\n", path.display())),
         }
     }
     for outcome in &report.outcomes {
         if outcome.passed() {
-            println!("{ok} {}", outcome.name);
+            out.push_str(&format!("{ok} {}\n", outcome.name));
             continue;
         }
-        println!("{bad} {}", outcome.name);
+        out.push_str(&format!("{bad} {}\n", outcome.name));
         if let Some(e) = &outcome.setup_error {
             let d = Diagnostic::error(
                 format!("test \"{}\" could not run", outcome.name),
                 outcome.span,
                 e.clone(),
             );
-            print!("{}", render(&[d], program.sources(), color));
+            out.push_str(&render(&[d], program.sources(), color));
         }
         for f in &outcome.failures {
             let mut d = Diagnostic::error(
@@ -46,27 +50,26 @@ pub fn run(path: &PathBuf, filter: Option<&str>, coverage: bool) -> Result<ExitC
             for (label, source, value) in &f.parts {
                 d = d.with_note(format!("{label} `{source}` was {value}"));
             }
-            print!("{}", render(&[d], program.sources(), color));
+            out.push_str(&render(&[d], program.sources(), color));
         }
     }
     if coverage {
-        print_coverage(&report);
+        write_coverage(&mut out, &report);
     }
-    println!();
-    println!("{} passed, {} failed", report.passed(), report.failed());
-    Ok(if report.failed() == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    out.push_str(&format!(
+        "\n{} passed, {} failed\n",
+        report.passed(),
+        report.failed()
+    ));
+    closed_status(write_stdout(&out), report.failed() > 0)
 }
 
-fn print_coverage(report: &TestReport) {
-    println!();
-    println!("coverage (true / false seen in some test):");
+fn write_coverage(out: &mut String, report: &TestReport) {
+    out.push_str("\ncoverage (true / false seen in some test):\n");
     let mark = |b: bool| if b { "yes" } else { "NO " };
     for c in &report.coverage {
-        println!(
+        let _ = writeln!(
+            out,
             "  true: {}  false: {}  {}",
             mark(c.as_true),
             mark(c.as_false),
@@ -80,11 +83,11 @@ fn print_coverage(report: &TestReport) {
         .map(|c| c.what.as_str())
         .collect();
     if missing.is_empty() {
-        println!("every segment and decision branch was exercised both ways");
+        out.push_str("every segment and decision branch was exercised both ways\n");
     } else {
-        println!("never exercised both ways:");
+        out.push_str("never exercised both ways:\n");
         for m in missing {
-            println!("  {m}");
+            let _ = writeln!(out, "  {m}");
         }
     }
 }

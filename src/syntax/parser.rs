@@ -669,7 +669,11 @@ const RESERVED: &[&str] = &[
 fn found_at(text: &str, pos: usize) -> (String, std::ops::Range<usize>, Option<&str>) {
     let rest = &text[pos..];
     let Some(c) = rest.chars().next() else {
-        return ("end of file".into(), pos..pos, None);
+        // At the end of the last line with content: a place both the text
+        // and the JSON renderings show alike (the very end, after a final
+        // newline, has no line of its own in the excerpt).
+        let end = text.trim_end().len();
+        return ("end of file".into(), end..end, None);
     };
     if c.is_ascii_alphanumeric() || c == '_' {
         let len = rest
