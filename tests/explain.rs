@@ -149,3 +149,27 @@ fn snapshot_json() {
         serde_json::to_string_pretty(&e.to_json()).unwrap()
     );
 }
+
+/// A parenthesised operand at either end of an expression belongs to the
+/// text shown for it: the text neither starts nor ends inside the brackets.
+#[test]
+fn parenthesised_operands_keep_their_brackets() {
+    let program =
+        Program::compile("segment s = (user.a + 1) * (user.b + 2) > 100 and not (user.a > 3)\n")
+            .unwrap();
+    let profile = json!({"user": {"a": 1, "b": 2}});
+    let text = explain(&program, &profile, &now(), "s").unwrap().render();
+    assert_eq!(
+        text,
+        "segment s = false
+  ✗ (user.a + 1) * (user.b + 2) > 100 and not (user.a > 3) = false
+    ✗ (user.a + 1) * (user.b + 2) > 100 = false
+      • (user.a + 1) * (user.b + 2) = 8
+        • user.a + 1 = 2
+          • user.a = 1
+        • user.b + 2 = 4
+          • user.b = 2
+    - not (user.a > 3) = not evaluated
+"
+    );
+}

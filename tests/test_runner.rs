@@ -64,3 +64,19 @@ fn a_test_reading_the_clock_must_state_now() {
     assert_eq!(code, 1);
     assert!(stderr.contains("does not state `now`"), "{stderr}");
 }
+
+#[test]
+fn a_failing_expectation_quotes_parenthesised_operands_whole() {
+    let dir = std::env::temp_dir().join(format!("onramp-parens-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("parens.ramp");
+    std::fs::write(&file, "test \"t\" {\n  expect (1 + 2) * (3 + 4) == 20\n}\n").unwrap();
+    let (stdout, stderr, code) = onramp(&["test", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("left `(1 + 2) * (3 + 4)` was 21"),
+        "{stdout}"
+    );
+    // The underline starts at the opening bracket, column 10.
+    assert!(stdout.contains("parens.ramp:2:10 ]"), "{stdout}");
+}

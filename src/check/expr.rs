@@ -927,15 +927,49 @@ impl Checker<'_> {
         self.check_literal_member(b, a);
         // `.name == "sesion_start"` over events: the name must be declared.
         for (field, literal) in [(a, b), (b, a)] {
-            if let (IrKind::Field(base, f), IrKind::Const(Value::Str(name))) =
-                (&field.kind, &literal.kind)
-            {
-                let over_events = matches!(base.kind, IrKind::Element(_) | IrKind::Event)
-                    && base.ty.clone().non_null() == self.event_type.clone().non_null();
-                if &**f == "name" && over_events {
+            if let IrKind::Const(Value::Str(name)) = &literal.kind {
+                if self.reads_event_name(field) {
                     self.check_event_name(name, literal.span);
                 }
             }
+        }
+    }
+
+    /// Whether `ir` reads the `name` of an event: `.name` in a filter,
+    /// `event.name`, `first(events).name`, `events[0].name`, `e.name` with
+    /// `as e`, ... — any `name` field of a value of the events' element type
+    /// (§4: every event name a rule compares `.name` with must be declared).
+    fn reads_event_name(&self, ir: &Ir) -> bool {
+        let IrKind::Field(base, f) = &ir.kind else {
+            return false;
+        };
+        if &**f != "name" {
+            return false;
+        }
+        // A list element or the incoming event has the events' element type
+        // whenever it is one (without a typed `events`, both are untyped or
+        // the default record); any other expression must be the record.
+        let element = matches!(base.kind, IrKind::Element(_) | IrKind::Event);
+        (element || matches!(base.ty.kind, TypeKind::Record(_))) && self.is_event_type(&base.ty)
+    }
+
+    /// Whether `ty` is the events' element type, possibly with `props` typed
+    /// for one declared event (inside a trigger on it, or after
+    /// `.name == "x"`).
+    fn is_event_type(&self, ty: &Type) -> bool {
+        let without_props = |t: &Type| match &t.kind {
+            TypeKind::Record(fields) => Some(
+                fields
+                    .iter()
+                    .filter(|(n, _)| n != "props")
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            ),
+            _ => None,
+        };
+        match (without_props(ty), without_props(&self.event_type)) {
+            (Some(x), Some(y)) => x == y,
+            _ => ty.clone().non_null() == self.event_type.clone().non_null(),
         }
     }
 
@@ -1005,8 +1039,12 @@ impl Checker<'_> {
                     }
                 }
                 if let IrKind::List(items) = &list.kind {
+                    let event_name = self.reads_event_name(x);
                     for item in items {
                         self.check_literal_member(x, item);
+                        if let (true, IrKind::Const(Value::Str(name))) = (event_name, &item.kind) {
+                            self.check_event_name(name, item.span);
+                        }
                     }
                 }
             }

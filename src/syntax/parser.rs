@@ -916,6 +916,11 @@ struct Node {
     /// An integer literal token as written (its magnitude), so that a unary
     /// minus can fold into it; values above `i64::MAX` wait here for a minus.
     int_literal: Option<u128>,
+    /// The source the operand occupies, brackets included: `expr.span` of a
+    /// parenthesised expression leaves its brackets out, but the span of a
+    /// node built around it must cover them, or its text would start or end
+    /// inside them (`a + 1) * (b`).
+    outer: Span,
 }
 
 struct Builder<'l> {
@@ -1373,6 +1378,7 @@ impl<'l> Builder<'l> {
             depth,
             comparison: false,
             int_literal: None,
+            outer: span,
         }
     }
 
@@ -1382,6 +1388,7 @@ impl<'l> Builder<'l> {
             depth: 1,
             comparison: false,
             int_literal: None,
+            outer: span,
         }
     }
 
@@ -1458,7 +1465,7 @@ impl<'l> Builder<'l> {
         if comparison && (lhs.comparison || rhs.comparison) {
             self.chained(self.span(&op));
         }
-        let span = lhs.expr.span.to(rhs.expr.span);
+        let span = lhs.outer.to(rhs.outer);
         let depth = lhs.depth.max(rhs.depth);
         let kind = ExprKind::Binary(bin, Box::new(self.take(lhs)), Box::new(self.take(rhs)));
         let mut n = self.node(kind, span, depth);
@@ -1468,7 +1475,7 @@ impl<'l> Builder<'l> {
 
     fn prefix(&self, op: Pair<'_, Rule>, rhs: Node) -> Node {
         let op_span = self.span(&op);
-        let span = op_span.to(rhs.expr.span);
+        let span = op_span.to(rhs.outer);
         match op.as_rule() {
             Rule::op_neg => {
                 if let Some(v) = rhs.int_literal {
@@ -1509,7 +1516,7 @@ impl<'l> Builder<'l> {
     }
 
     fn postfix(&self, lhs: Node, op: Pair<'_, Rule>) -> Node {
-        let span = lhs.expr.span.to(self.span(&op));
+        let span = lhs.outer.to(self.span(&op));
         let rule = op.as_rule();
         let comparison = !matches!(rule, Rule::field_access | Rule::index_access);
         if comparison && lhs.comparison {
@@ -1643,6 +1650,7 @@ impl<'l> Builder<'l> {
                     expr: self.take(inner),
                     comparison: false,
                     int_literal: None,
+                    outer: span,
                 }
             }
             Rule::list => {
