@@ -226,7 +226,9 @@ impl Compiler {
                 // The whole `and`/`or` is a bool; whoever reads it charges
                 // its steps on every way out.
                 let (t, f) = (on_true.plus(reader.cost), on_false.plus(reader.cost));
-                // The right side is read by the `ToBool` after it.
+                // The right side is read by the `ToBool` after it; it
+                // might not run.
+                self.might_not_run += 1;
                 let right = self.wire(
                     b,
                     Reader {
@@ -239,6 +241,7 @@ impl Compiler {
                     tests,
                     diags,
                 );
+                self.might_not_run -= 1;
                 let right = Exit { to: right, cost: 0 };
                 // The left side is read by the `AndJump`/`OrJump`.
                 let jump = Reader {

@@ -314,6 +314,11 @@ struct Compiler {
     chunk: Chunk,
     /// Aggregate nodes (by address) that are computed in a fused pass.
     fused_at: std::collections::HashMap<usize, u32>,
+    /// Above 0 while compiling a part of an expression that might not run
+    /// (the right side of `and`/`or`/`??`, an `if` branch, a per-element
+    /// condition or projection): a constant error there is left to run
+    /// time instead of failing the compile.
+    might_not_run: u32,
 }
 
 /// Whether an aggregate can join a shared pass: its list is a profile
@@ -437,9 +442,12 @@ impl Compiler {
                     None => (None, 0, 0, None),
                 };
                 by_name |= name.is_some();
+                // Per-element parts run only for a non-empty list.
+                self.might_not_run += 1;
                 let rest = rest.map(|r| self.chunk(r, diags));
                 let full_filter = filter.as_deref().map(|f| self.chunk(f, diags));
                 let projection = projection.as_deref().map(|p| self.chunk(p, diags));
+                self.might_not_run -= 1;
                 let id = self.out.fused.len() as u32;
                 self.out.fused.push(FusedAgg {
                     group,
@@ -534,6 +542,14 @@ impl Compiler {
         self.out.consts.len() as u32 - 1
     }
 
+    /// Emits a part that might not run (see `might_not_run`).
+    fn emit_maybe(&mut self, ir: &Ir) -> Result<(), Diagnostic> {
+        self.might_not_run += 1;
+        let r = self.emit(ir);
+        self.might_not_run -= 1;
+        r
+    }
+
     fn emit(&mut self, ir: &Ir) -> Result<(), Diagnostic> {
         match fold(ir) {
             Ok(Some((v, steps))) => {
@@ -542,6 +558,8 @@ impl Compiler {
                 return Ok(());
             }
             Ok(None) => {}
+            // Compiled as written: it fails if and when it runs.
+            Err(_) if self.might_not_run > 0 => {}
             Err(message) => {
                 return Err(Diagnostic::error(
                     format!("this expression always fails: {message}"),
@@ -610,7 +628,7 @@ impl Compiler {
                     1,
                     span,
                 );
-                self.emit(b)?;
+                self.emit_maybe(b)?;
                 self.push(Op::ToBool, 0, b.span);
                 let end = self.here();
                 self.patch(j, end);
@@ -618,7 +636,7 @@ impl Compiler {
             IrKind::Binary(BinaryOp::Coalesce, a, b) => {
                 self.emit(a)?;
                 let j = self.push(Op::JumpIfNotNull(0), 1, span);
-                self.emit(b)?;
+                self.emit_maybe(b)?;
                 let end = self.here();
                 self.patch(j, end);
             }
@@ -679,11 +697,11 @@ impl Compiler {
             IrKind::If(c, a, b) => {
                 self.emit(c)?;
                 let j_else = self.push(Op::JumpIfFalse(0), 1, span);
-                self.emit(a)?;
+                self.emit_maybe(a)?;
                 let j_end = self.push(Op::Jump(0), 0, span);
                 let else_at = self.here();
                 self.patch(j_else, else_at);
-                self.emit(b)?;
+                self.emit_maybe(b)?;
                 let end = self.here();
                 self.patch(j_end, end);
             }
@@ -736,11 +754,11 @@ impl Compiler {
                 self.push_op(Op::IterBegin(*kind), ir);
                 let next = self.push(Op::IterNext(0), 0, span);
                 if let Some(f) = filter {
-                    self.emit(f)?;
+                    self.emit_maybe(f)?;
                     self.push(Op::JumpIfFalse(next as u32), 0, f.span);
                 }
                 match (kind, projection) {
-                    (_, Some(p)) => self.emit(p)?,
+                    (_, Some(p)) => self.emit_maybe(p)?,
                     (
                         AggKind::Sum
                         | AggKind::Avg
