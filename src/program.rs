@@ -290,7 +290,10 @@ impl Program {
             names.position.insert(name.clone(), list.len());
             list.push((name, i as u32));
         }
-        let bind_plan = BindPlan::new(&checked.slots);
+        let bind_plan = BindPlan::new(
+            &checked.slots,
+            bytecode.strings_by_slot(checked.slots.len()),
+        );
         let reads_profile = bytecode.chunks.iter().any(|c| {
             c.code
                 .iter()

@@ -177,6 +177,48 @@ pub struct Bytecode {
     pub lets: Vec<u32>,
 }
 
+impl Bytecode {
+    /// Per slot (of `slots`), the string constants the program compares
+    /// it with directly (`slot == "s"`, `slot in ["a", "b"]`, `"s" in
+    /// slot`): what binding can share instead of allocating.
+    pub fn strings_by_slot(&self, slots: usize) -> Vec<Vec<Arc<str>>> {
+        let mut out: Vec<Vec<Arc<str>>> = vec![Vec::new(); slots];
+        let mut add = |slot: u32, v: &Value| {
+            let Some(list) = out.get_mut(slot as usize) else {
+                return;
+            };
+            let mut push = |s: &Arc<str>| {
+                if !list.iter().any(|x| x == s) {
+                    list.push(s.clone());
+                }
+            };
+            match v {
+                Value::Str(s) => push(s),
+                Value::List(items) => items.iter().for_each(|i| {
+                    if let Value::Str(s) = i {
+                        push(s)
+                    }
+                }),
+                _ => {}
+            }
+        };
+        for chunk in &self.chunks {
+            for (i, op) in chunk.code.iter().enumerate() {
+                match (op, chunk.code.get(i + 1), chunk.code.get(i + 2)) {
+                    (Op::SlotCmpConst(slot, _, k, _), _, _) => {
+                        add(*slot, &self.consts[*k as usize])
+                    }
+                    (Op::Const(k), Some(Op::Slot(slot)), Some(Op::Binary(BinOp::In))) => {
+                        add(*slot, &self.consts[*k as usize])
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Compiles a checked program. Fails only when folding constants finds an
 /// error (overflow, division by zero) in an expression every profile would
 /// hit.

@@ -33,13 +33,19 @@ struct Node {
 #[derive(Clone, Debug, Default)]
 pub struct BindPlan {
     nodes: Vec<Node>,
+    /// Per slot: the string constants the program compares it with. A
+    /// profile string equal to one of them is bound as that constant (a
+    /// reference count, not an allocation); values are compared by
+    /// content, so only the allocation changes.
+    strings: Vec<Vec<Arc<str>>>,
 }
 
 impl BindPlan {
     /// Builds the trie for a program's slots.
-    pub fn new(slots: &[SlotInfo]) -> BindPlan {
+    pub fn new(slots: &[SlotInfo], strings: Vec<Vec<Arc<str>>>) -> BindPlan {
         let mut plan = BindPlan {
             nodes: vec![Node::default()],
+            strings,
         };
         for (id, slot) in slots.iter().enumerate() {
             let mut node = 0;
@@ -130,6 +136,35 @@ pub fn bind_text(
 
 const NOT_OBJECT: &str = "onramp:not-an-object:";
 
+/// An object key, borrowed from the text unless it has escapes. (Serde's
+/// own `Cow<str>` always allocates: one allocation per key read.)
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+}
+
+
 struct NodeSeed<'a> {
     plan: &'a BindPlan,
     node: usize,
@@ -153,6 +188,7 @@ impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
                 ty: &slot.ty,
                 path: &path,
                 limits: self.limits,
+                strings: self.plan.strings.get(id as usize).map_or(&[], |v| v),
                 depth: 0,
             }
             .deserialize(d)?;
@@ -205,7 +241,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
             seen,
             ..
         } = self;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key_seed(Key)? {
             match node.children.iter().find(|(k, _)| **k == *key) {
                 Some((_, child)) => {
                     for &s in &plan.nodes[*child].below {
@@ -321,6 +357,8 @@ struct ValueSeed<'a> {
     ty: &'a Type,
     path: &'a PathCtx<'a>,
     limits: &'a Limits,
+    /// Constants a string here is likely to equal (see `BindPlan::strings`).
+    strings: &'a [Arc<str>],
     /// Nesting depth inside untyped data (`bind::untyped`'s depth).
     depth: usize,
 }
@@ -347,7 +385,15 @@ impl ValueSeed<'_> {
                 self.limits.max_string_bytes
             )));
         }
-        Ok(Value::str(s))
+        Ok(self.interned(s))
+    }
+
+    /// The string as a value, sharing a program constant equal to it.
+    fn interned(&self, s: &str) -> Value {
+        match self.strings.iter().find(|c| ***c == *s) {
+            Some(c) => Value::Str(c.clone()),
+            None => Value::str(s),
+        }
     }
 
     fn too_deep(&self) -> Option<Bound> {
@@ -457,7 +503,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             TypeKind::Str | TypeKind::Any | TypeKind::Null => self.string(s),
             TypeKind::Enum(members) => {
                 if members.iter().any(|m| m == s) {
-                    Ok(Value::str(s))
+                    Ok(self.interned(s))
                 } else {
                     Err(Arc::from(format!(
                         "profile field `{}` is not one of the values the schema allows",
@@ -508,6 +554,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                     ty,
                     path: &index,
                     limits: self.limits,
+                    strings: self.strings,
                     depth: 0,
                 },
                 // Untyped elements keep the list's path, as `bind::untyped` does.
@@ -515,6 +562,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                     ty: self.ty,
                     path: self.path,
                     limits: self.limits,
+                    strings: self.strings,
                     depth: self.depth + 1,
                 },
             };
@@ -538,7 +586,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         match &self.ty.kind {
             TypeKind::Record(fields) => {
                 let mut found: Vec<Option<Bound>> = vec![None; fields.len()];
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                while let Some(key) = map.next_key_seed(Key)? {
                     match fields.iter().position(|(n, _)| *n == *key) {
                         Some(i) => {
                             let (name, fty) = &fields[i];
@@ -547,6 +595,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                                 ty: fty,
                                 path: &path,
                                 limits: self.limits,
+                                strings: &[],
                                 depth: 0,
                             })?);
                         }
@@ -566,6 +615,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                                 ty: fty,
                                 path: &path,
                                 limits: self.limits,
+                                strings: &[],
                                 depth: 0,
                             }
                             .visit_unit::<serde::de::value::Error>()
@@ -588,11 +638,12 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                 } else {
                     self.depth
                 };
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                while let Some(key) = map.next_key_seed(Key)? {
                     let v = map.next_value_seed(ValueSeed {
                         ty: &Type::ANY,
                         path: self.path,
                         limits: self.limits,
+                        strings: &[],
                         depth: depth + 1,
                     })?;
                     match entries.iter_mut().find(|(k, _)| **k == *key) {
