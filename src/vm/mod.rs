@@ -326,7 +326,7 @@ impl Machine {
         let result = self.rule_body(program, id);
         match result {
             Ok(v) => {
-                self.values[id as usize] = v;
+                store(&mut self.values[id as usize], v);
                 self.state[id as usize] = RuleState::Done;
                 Ok(())
             }
@@ -851,25 +851,39 @@ impl Machine {
     /// Runs condition code (see [`crate::compile::branch`]): each test
     /// charges and fails exactly as the chunk's instructions would.
     fn run_tests(&mut self, program: &Program, code: &ConditionCode) -> Result<bool, Fault> {
+        // Fast tests cannot fail and change nothing but the step count, so
+        // their steps are summed here and checked against the budget before
+        // the next exact test and at the answer: the outcome is the same as
+        // checking after each.
+        let mut steps = self.steps;
         let mut at = code.entry;
         loop {
             let test = &code.tests[at as usize];
             let truth = match self.fast_truth(&test.fast) {
                 Some(truth) => {
-                    self.charge(test.fast_cost)?;
+                    steps += u64::from(test.fast_cost);
                     truth
                 }
-                None => self.exact_truth(program, test)?,
+                None => {
+                    self.steps = steps;
+                    if steps > self.budget {
+                        return Err(Fault::Budget);
+                    }
+                    let truth = self.exact_truth(program, test)?;
+                    steps = self.steps;
+                    truth
+                }
             };
             let exit = test.exits[usize::from(truth)];
-            if exit.cost != 0 {
-                self.charge(exit.cost)?;
+            steps += u64::from(exit.cost);
+            if exit.to >= ANSWER_FALSE {
+                self.steps = steps;
+                if steps > self.budget {
+                    return Err(Fault::Budget);
+                }
+                return Ok(exit.to == ANSWER_TRUE);
             }
-            match exit.to {
-                ANSWER_TRUE => return Ok(true),
-                ANSWER_FALSE => return Ok(false),
-                next => at = next,
-            }
+            at = exit.to;
         }
     }
 
@@ -894,7 +908,7 @@ impl Machine {
                 _ => None,
             },
             Fast::StrEq(s, eq, k) => match slot(*s)? {
-                Value::Str(x) => Some((**x == **k) == *eq),
+                Value::Str(x) => Some(same_text(x, k) == *eq),
                 _ => None,
             },
             Fast::BoolEq(s, eq, k) => match slot(*s)? {
@@ -902,7 +916,7 @@ impl Machine {
                 _ => None,
             },
             Fast::StrIn(s, set) => match slot(*s)? {
-                Value::Str(x) => Some(set.iter().any(|k| **k == **x)),
+                Value::Str(x) => Some(set.iter().any(|k| same_text(x, k))),
                 _ => None,
             },
             Fast::StrInList(s, k) => match slot(*s)? {
@@ -910,7 +924,7 @@ impl Machine {
                     let mut found = false;
                     for item in items.iter() {
                         match item {
-                            Value::Str(x) => found |= **x == **k,
+                            Value::Str(x) => found |= same_text(x, k),
                             _ => return None,
                         }
                     }
@@ -1291,6 +1305,40 @@ fn with_span(f: Fault, span: Span) -> Fault {
             Fault::Error(e)
         }
         other => other,
+    }
+}
+
+/// String equality for the fast tests: profile strings equal to a constant
+/// are usually that constant (binding shares it), and the rest are short,
+/// so pointer equality first, then bytes without a `memcmp` call.
+#[inline]
+fn same_text(a: &Arc<str>, b: &Arc<str>) -> bool {
+    if Arc::ptr_eq(a, b) {
+        return true;
+    }
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len()
+        && if a.len() <= 16 {
+            a.iter().zip(b).all(|(x, y)| x == y)
+        } else {
+            a == b
+        }
+}
+
+/// Overwrites a rule's value. The old value is usually a bool from the
+/// last profile: forgetting a scalar (which owns nothing) skips the drop
+/// glue call on the hot path.
+#[inline]
+fn store(slot: &mut Value, v: Value) {
+    let old = std::mem::replace(slot, v);
+    match old {
+        Value::Null
+        | Value::Bool(_)
+        | Value::Int(_)
+        | Value::Float(_)
+        | Value::Time(_)
+        | Value::Duration(_) => std::mem::forget(old),
+        other => drop(other),
     }
 }
 
