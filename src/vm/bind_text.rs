@@ -164,7 +164,6 @@ impl<'de> Visitor<'de> for Key {
     }
 }
 
-
 struct NodeSeed<'a> {
     plan: &'a BindPlan,
     node: usize,

@@ -362,7 +362,7 @@ impl Machine {
             } => {
                 for (index, (cond, value)) in branches.iter().enumerate() {
                     if self.branch_matches(program, id, index, *cond)? {
-                        return self.run(program, *value);
+                        return self.decision_value(program, id, *value);
                     }
                 }
                 Ok(Value::Null)
@@ -427,6 +427,29 @@ impl Machine {
                 })
             }
         }
+    }
+
+    /// A first-match decision's value. A constant that the decision
+    /// already holds from the last profile is kept as it is: no
+    /// reference-count traffic for the commonest decision.
+    fn decision_value(
+        &mut self,
+        program: &Program,
+        id: u32,
+        chunk: ChunkId,
+    ) -> Result<Value, Fault> {
+        let c = &program.bytecode.chunks[chunk as usize];
+        if let [Op::Const(k)] = c.code[..] {
+            let held = &self.values[id as usize];
+            if let (Value::Str(held), Value::Str(k)) = (held, &program.bytecode.consts[k as usize])
+            {
+                if Arc::ptr_eq(held, k) {
+                    self.charge(c.costs[0])?;
+                    return Ok(std::mem::take(&mut self.values[id as usize]));
+                }
+            }
+        }
+        self.run(program, chunk)
     }
 
     /// Whether a decision branch applies (an `else` always does). An error
