@@ -185,19 +185,32 @@ impl Engine {
     }
 
     /// Parses and checks without compiling: every diagnostic of the program.
+    ///
+    /// Items that do not parse give their syntax errors, and the items that
+    /// did are still checked (quietly about the lost ones), so one run shows
+    /// every error, in file and position order. Any syntax error makes the
+    /// program fail.
     pub fn check_sources(&self, sources: &SourceMap) -> (Option<CheckedProgram>, Vec<Diagnostic>) {
         let mut modules = Vec::new();
         let mut diagnostics = Vec::new();
+        let mut lost = Vec::new();
         for (id, file) in sources.files() {
-            match syntax::parse(id, &file.text, &self.limits) {
-                Ok(m) => modules.push((id, m)),
-                Err(d) => diagnostics.extend(d),
-            }
+            let parsed = syntax::parse_recovering(id, &file.text, &self.limits);
+            diagnostics.extend(parsed.errors);
+            lost.extend(parsed.lost);
+            modules.push((id, parsed.module));
         }
         let signatures: Vec<HostSignature> =
             self.host.iter().map(|h| h.signature.clone()).collect();
-        let (program, check_diags) = check::check(&modules, &signatures, &self.limits);
+        let (program, check_diags) =
+            check::check_partial(&modules, &lost, &signatures, &self.limits);
         diagnostics.extend(check_diags);
+        // Stable: syntax errors stay in their order, and before check
+        // diagnostics at the same place.
+        diagnostics.sort_by_key(|d| {
+            let s = d.primary_span().unwrap_or_default();
+            (s.file, s.start)
+        });
         if diagnostics.iter().any(Diagnostic::is_error) {
             return (None, diagnostics);
         }

@@ -80,6 +80,77 @@ fn check_json_prints_one_object_per_diagnostic() {
     );
 }
 
+/// Two items that do not parse and one that does not type-check: `check`
+/// reports all three (one syntax error per broken item, and the items that
+/// parsed still checked), and every command that compiles refuses the file.
+const BROKEN_ITEMS: &str =
+    "segment a = 1 +\n\nsegment b = true\n\nsegment c = 2 * * 3\n\nsegment d = \"x\" < 1\n";
+
+#[test]
+fn check_reports_a_syntax_error_per_item_and_checks_the_others() {
+    let bad = temp_file("broken_items.ramp", BROKEN_ITEMS);
+    let (stdout, _, code) = onramp(&["check", &bad, "--format", "json"], None);
+    assert_eq!(code, 1);
+    let found: Vec<(String, u64, u64)> = stdout
+        .lines()
+        .map(|l| {
+            let d: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert_eq!(d["severity"], "error", "{d}");
+            (
+                d["message"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+                d["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("expected an expression, found `segment`", 3, 1),
+        ("expected an expression, found `*`", 5, 17),
+        ("cannot order a string against an int", 7, 13),
+    ];
+    let expected: Vec<(String, u64, u64)> = expected
+        .iter()
+        .map(|(m, l, c)| (m.to_string(), *l, *c))
+        .collect();
+    assert_eq!(found, expected, "{stdout}");
+
+    let (_, stderr, code) = onramp(&["check", &bad], None);
+    assert_eq!(code, 1);
+    for (message, line, column) in &expected {
+        assert!(stderr.contains(&format!("Error: {message}")), "{stderr}");
+        assert!(
+            stderr.contains(&format!("{bad}:{line}:{column}")),
+            "{stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("failed: 1 file checked, 3 errors, 0 warnings"),
+        "{stderr}"
+    );
+
+    let profile = temp_file("broken_items_profile.json", "{}");
+    let refusals: [&[&str]; 4] = [
+        &["eval", &bad, "--profile", &profile, "--now", NOW],
+        &["explain", &bad, "b", "--profile", &profile, "--now", NOW],
+        &["test", &bad],
+        &["fmt", &bad],
+    ];
+    for args in refusals {
+        let (stdout, stderr, code) = onramp(args, None);
+        assert_eq!(code, 1, "{args:?}: {stdout}{stderr}");
+        let all = format!("{stdout}{stderr}");
+        assert!(
+            all.contains("found `segment`") && all.contains("found `*`"),
+            "{args:?}: {all}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&bad).unwrap(),
+        BROKEN_ITEMS,
+        "fmt left it alone"
+    );
+}
+
 /// `file:line:column` in the header of the first text diagnostic.
 fn text_location(stderr: &str) -> &str {
     let start = stderr.find("─[ ").expect("an excerpt header") + "─[ ".len();

@@ -603,9 +603,13 @@ impl Checker<'_> {
         narrowed: &[NarrowKey],
     ) -> Ir {
         let names: Vec<&str> = path.iter().map(|(s, _)| s.as_str()).collect();
-        let ty = if self.schema.has_fields {
+        let ty = if names.first().is_some_and(|n| self.lost_names.contains(*n)) {
+            // A rule that did not parse: its syntax error says enough.
+            Type::ANY
+        } else if self.schema.has_fields {
             match self.schema.lookup(&names) {
                 Lookup::Found(t) => t,
+                Lookup::Missing { .. } if self.schema_lost => Type::ANY,
                 Lookup::Missing {
                     valid_prefix,
                     candidates,
@@ -1246,7 +1250,7 @@ impl Checker<'_> {
     }
 
     pub(crate) fn check_event_name(&mut self, name: &str, span: Span) {
-        if !self.schema.declares_events() || self.schema.event(name).is_some() {
+        if !self.schema.declares_events() || self.schema.event(name).is_some() || self.schema_lost {
             return;
         }
         let mut d = Diagnostic::error(

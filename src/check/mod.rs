@@ -23,8 +23,9 @@ use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
 use crate::span::{FileId, Span};
 use crate::syntax::ast::{self, ExprKind, HitPolicy, ItemKind};
+use crate::syntax::LostItem;
 use crate::value::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// How deeply rules may depend on each other (`a` reads `b` reads `c` …);
@@ -104,7 +105,25 @@ pub fn check(
     host: &[HostSignature],
     limits: &Limits,
 ) -> (Option<CheckedProgram>, Vec<Diagnostic>) {
+    check_partial(modules, &[], host, limits)
+}
+
+/// Checks the items that parsed of a program some of whose items did not
+/// (`lost`, see [`crate::syntax::parse_recovering`]). What their absence
+/// alone would cause is not reported: reading a lost rule's name, fields
+/// and events a lost `schema` may have declared, and `let`s that only a lost
+/// item may have read. The caller holds the syntax errors, so a program
+/// with lost items never checks clean.
+pub fn check_partial(
+    modules: &[(FileId, ast::Module)],
+    lost: &[LostItem],
+    host: &[HostSignature],
+    limits: &Limits,
+) -> (Option<CheckedProgram>, Vec<Diagnostic>) {
     let mut checker = Checker::new(modules, host, limits);
+    checker.lost_names = lost.iter().filter_map(|l| l.name.clone()).collect();
+    checker.schema_lost = lost.iter().any(|l| l.keyword == "schema");
+    checker.anything_lost = !lost.is_empty();
     checker.run();
     let has_errors = checker.diags.iter().any(Diagnostic::is_error);
     let mut diags = std::mem::take(&mut checker.diags);
@@ -155,6 +174,12 @@ pub(crate) struct Checker<'a> {
     tests: Vec<test_blocks::CheckedTest>,
     event_type: Type,
     diags: Vec<Diagnostic>,
+    /// Names of rules that did not parse: reading one is not an error.
+    pub(crate) lost_names: HashSet<String>,
+    /// A `schema` item did not parse: the schema may lack fields and events.
+    pub(crate) schema_lost: bool,
+    /// Some item did not parse.
+    anything_lost: bool,
 }
 
 impl<'a> Checker<'a> {
@@ -184,6 +209,9 @@ impl<'a> Checker<'a> {
             tests: Vec::new(),
             event_type: Type::ANY,
             diags: Vec::new(),
+            lost_names: HashSet::new(),
+            schema_lost: false,
+            anything_lost: false,
         }
     }
 
@@ -243,7 +271,10 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        self.lint_unused_lets();
+        // A lost item may be the one that read a `let`.
+        if !self.anything_lost {
+            self.lint_unused_lets();
+        }
         self.lint_identical_segments();
     }
 

@@ -181,6 +181,9 @@ impl Checker<'_> {
         test: &mut CheckedTest,
     ) {
         let Some(&id) = self.rule_index.get(experiment.name.as_str()) else {
+            if self.lost_names.contains(&experiment.name) {
+                return;
+            }
             let mut d = Diagnostic::error(
                 format!("no experiment named `{}`", experiment.name),
                 experiment.span,
@@ -294,6 +297,7 @@ impl Checker<'_> {
                     ));
                 }
             }
+            Lookup::Missing { .. } if self.schema_lost => {}
             Lookup::Missing {
                 valid_prefix,
                 candidates,

@@ -10,14 +10,51 @@ pub mod sexpr;
 
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
-use crate::span::FileId;
+use crate::span::{FileId, Span};
 
-/// Parses one rule file. `file` is the id spans will carry.
+/// Parses one rule file. `file` is the id spans will carry. Any syntax
+/// error fails the whole file; the errors are those of every item that
+/// does not parse (see [`parse_recovering`]).
 ///
 /// Input nested deeper than `limits.max_nesting_depth` is rejected before
 /// any recursive stage runs, so no input can overflow the stack.
 pub fn parse(file: FileId, text: &str, limits: &Limits) -> Result<ast::Module, Vec<Diagnostic>> {
     parser::parse_module(file, text, limits)
+}
+
+/// Parses one rule file, keeping what parsed when something did not.
+///
+/// After a syntax error, parsing resumes at the next line that starts, at
+/// column 1, with an item keyword (`schema`, `let`, `segment`, `decision`,
+/// `experiment`, `trigger`, `test`): each broken item gives one error, and
+/// the module holds the items that parsed. A file that is too large gives
+/// one error and no items.
+pub fn parse_recovering(file: FileId, text: &str, limits: &Limits) -> Parsed {
+    parser::parse_module_recovering(file, text, limits)
+}
+
+/// The result of [`parse_recovering`].
+#[derive(Debug)]
+pub struct Parsed {
+    /// The items that parsed (all of them when `errors` is empty).
+    pub module: ast::Module,
+    /// Syntax errors, in file order.
+    pub errors: Vec<Diagnostic>,
+    /// The items that did not parse, as far as their text shows.
+    pub lost: Vec<LostItem>,
+}
+
+/// An item that did not parse, read from the line it starts on, so that
+/// checking the rest of the program can stay quiet about its absence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LostItem {
+    /// Its keyword (`segment`, `schema`, …).
+    pub keyword: &'static str,
+    /// Its name, for the kinds that have one (not `schema` or `test`), when
+    /// the line shows one.
+    pub name: Option<String>,
+    /// Where its keyword stands.
+    pub span: Span,
 }
 
 /// Parses a single expression (the REPL and `given` overrides use this).

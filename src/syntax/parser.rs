@@ -8,8 +8,12 @@
 //!    interpolations, `if`, prefix `not`/`-`) and finds unclosed strings and
 //!    interpolations, *before* pest — whose descent is recursive — sees the
 //!    text. Every later pass recurses at most as deep as this allows.
-//! 2. pest, with one diagnostic for the first syntax error, worded from the
+//! 2. pest, with one diagnostic for its first syntax error, worded from the
 //!    rules it expected ("expected `=>` or an operator, found `engaged`").
+//!    A file that fails is parsed again region by region, a region starting
+//!    at each line that begins (column 1) with an item keyword, so each
+//!    broken item gives its own error and the others are kept
+//!    ([`parse_module_recovering`]).
 //! 3. [`Builder`]: pairs → AST, with PrattParser for precedence and the
 //!    checks that are clearer after parsing than in a grammar: literals
 //!    (numbers, durations, times, escapes), snake_case item names, chained
@@ -29,6 +33,7 @@ use pest::Parser;
 use pest_derive::Parser;
 
 use super::ast::*;
+use super::{LostItem, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
 use crate::span::{FileId, Span};
@@ -37,24 +42,165 @@ use crate::span::{FileId, Span};
 #[grammar = "grammar/onramp.pest"]
 struct OnrampParser;
 
-/// Parses a whole rule file.
+/// Parses a whole rule file; every syntax error fails it.
 pub(super) fn parse_module(
     file: FileId,
     text: &str,
     limits: &Limits,
 ) -> Result<Module, Vec<Diagnostic>> {
-    let depth = precheck(file, text, limits).map_err(|d| vec![d])?;
+    let parsed = parse_module_recovering(file, text, limits);
+    if parsed.errors.is_empty() {
+        Ok(parsed.module)
+    } else {
+        Err(parsed.errors)
+    }
+}
+
+/// Parses a whole rule file, recovering at item boundaries: a line that
+/// starts, at column 1, with an item keyword begins a new region, and each
+/// region that does not parse gives its own errors while the items of the
+/// others are kept.
+///
+/// The whole file is parsed first; only when that fails is it parsed region
+/// by region, so a file without errors is read exactly as before.
+pub(super) fn parse_module_recovering(file: FileId, text: &str, limits: &Limits) -> Parsed {
+    let failed = |errors| Parsed {
+        module: Module { items: Vec::new() },
+        errors,
+        lost: lost_items(file, text, 0),
+    };
+    if let Err(d) = check_size(file, text, limits) {
+        return failed(vec![d]);
+    }
+    let whole_errors = match parse_region(file, text, 0..text.len(), limits) {
+        Ok(items) => {
+            return Parsed {
+                module: Module { items },
+                errors: Vec::new(),
+                lost: Vec::new(),
+            }
+        }
+        Err(errors) => errors,
+    };
+    let regions = item_regions(text);
+    if regions.len() < 2 {
+        return failed(whole_errors);
+    }
+    let mut items = Vec::new();
+    let mut errors = Vec::new();
+    let mut lost = Vec::new();
+    for region in regions {
+        let base = region.start;
+        match parse_region(file, text, region.clone(), limits) {
+            Ok(mut more) => items.append(&mut more),
+            Err(e) => {
+                errors.extend(e);
+                lost.extend(lost_items(file, &text[region], base));
+            }
+        }
+    }
+    if errors.is_empty() {
+        // Every region parsed on its own but the file did not (a keyword at
+        // column 1 inside an item, say): keep the file's own errors.
+        return failed(whole_errors);
+    }
+    Parsed {
+        module: Module { items },
+        errors,
+        lost,
+    }
+}
+
+/// The keywords that start an item.
+const ITEM_KEYWORDS: &[&str] = &[
+    "schema",
+    "let",
+    "segment",
+    "decision",
+    "experiment",
+    "trigger",
+    "test",
+];
+
+/// The item keyword `line` starts with, if any (followed by a non-word
+/// character or the end of the line).
+fn item_keyword(line: &str) -> Option<&'static str> {
+    ITEM_KEYWORDS.iter().copied().find(|kw| {
+        line.strip_prefix(kw)
+            .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
+    })
+}
+
+/// The file cut before every line that starts, at column 1, with an item
+/// keyword. Strings and comments end with their line, so no such line is
+/// inside either.
+fn item_regions(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut starts = vec![0];
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        if at > 0 && item_keyword(line).is_some() {
+            starts.push(at);
+        }
+        at += line.len();
+    }
+    let mut ends: Vec<usize> = starts[1..].to_vec();
+    ends.push(text.len());
+    starts.into_iter().zip(ends).map(|(s, e)| s..e).collect()
+}
+
+/// The items a text that did not parse seems to hold, read from the lines
+/// that start (indented or not) with an item keyword; `base` is the text's
+/// offset in the file.
+fn lost_items(file: FileId, text: &str, base: usize) -> Vec<LostItem> {
+    let mut out = Vec::new();
+    let mut at = base;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start().len();
+        let rest = &line[indent..];
+        if let Some(keyword) = item_keyword(rest) {
+            let after = rest[keyword.len()..].trim_start();
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            let name = &after[..len];
+            let named = !matches!(keyword, "schema" | "test")
+                && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && !RESERVED.contains(&name);
+            out.push(LostItem {
+                keyword,
+                name: named.then(|| name.to_string()),
+                span: Span::new(file, at + indent, at + indent + keyword.len()),
+            });
+        }
+        at += line.len();
+    }
+    out
+}
+
+/// Parses `text[region]` as a sequence of items: pre-check, pest, AST.
+/// Spans and diagnostics are offsets in the whole `text`.
+fn parse_region(
+    file: FileId,
+    text: &str,
+    region: std::ops::Range<usize>,
+    limits: &Limits,
+) -> Result<Vec<Item>, Vec<Diagnostic>> {
+    let base = region.start;
+    let part = &text[region];
+    let depth = Scanner::new(file, base, part, limits.max_nesting_depth)
+        .run()
+        .map_err(|d| vec![d])?;
     with_stack_for(depth, || {
-        let mut pairs = OnrampParser::parse(Rule::module, text)
-            .map_err(|e| vec![translate_error(file, text, limits, e)])?;
-        let builder = Builder::new(file, limits);
+        let mut pairs = OnrampParser::parse(Rule::module, part)
+            .map_err(|e| vec![translate_error(file, text, base, limits, e)])?;
+        let builder = Builder::new(file, base, limits);
         let module = pairs.next().expect("pest yields the module rule");
         let items = module
             .into_inner()
             .filter(|p| p.as_rule() != Rule::EOI)
             .map(|p| builder.item(p))
             .collect();
-        builder.finish(Module { items })
+        builder.finish(items)
     })
 }
 
@@ -68,8 +214,8 @@ pub(super) fn parse_expression(
     let depth = precheck(file, text, limits).map_err(|d| vec![d])?;
     with_stack_for(depth, || {
         let mut pairs = OnrampParser::parse(Rule::expression_input, text)
-            .map_err(|e| vec![translate_error(file, text, limits, e)])?;
-        let builder = Builder::new(file, limits);
+            .map_err(|e| vec![translate_error(file, text, 0, limits, e)])?;
+        let builder = Builder::new(file, 0, limits);
         let input = pairs.next().expect("pest yields the expression rule");
         let full = input
             .into_inner()
@@ -223,6 +369,11 @@ fn plain_string_follows(t1: Tok, t2: Tok, t3: Tok) -> bool {
 /// Size limit, nesting limit, unclosed strings and interpolations. Returns
 /// the deepest nesting seen.
 fn precheck(file: FileId, text: &str, limits: &Limits) -> Result<usize, Diagnostic> {
+    check_size(file, text, limits)?;
+    Scanner::new(file, 0, text, limits.max_nesting_depth).run()
+}
+
+fn check_size(file: FileId, text: &str, limits: &Limits) -> Result<(), Diagnostic> {
     if text.len() > limits.max_source_bytes {
         return Err(Diagnostic::error(
             format!(
@@ -234,11 +385,13 @@ fn precheck(file: FileId, text: &str, limits: &Limits) -> Result<usize, Diagnost
             "the file starts here",
         ));
     }
-    Scanner::new(file, text, limits.max_nesting_depth).run()
+    Ok(())
 }
 
 struct Scanner<'a> {
     file: FileId,
+    /// Offset of `text` in the file (non-zero for an item region).
+    base: usize,
     text: &'a str,
     bytes: &'a [u8],
     limit: usize,
@@ -249,9 +402,10 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
-    fn new(file: FileId, text: &'a str, limit: usize) -> Scanner<'a> {
+    fn new(file: FileId, base: usize, text: &'a str, limit: usize) -> Scanner<'a> {
         Scanner {
             file,
+            base,
             text,
             bytes: text.as_bytes(),
             limit,
@@ -282,7 +436,7 @@ impl<'a> Scanner<'a> {
         if self.depth > self.limit {
             return Err(Diagnostic::error(
                 format!("nesting too deep (limit {})", self.limit),
-                Span::new(self.file, at, at + len),
+                Span::new(self.file, self.base + at, self.base + at + len),
                 "nested too deeply here",
             )
             .with_help("split the rule into several `let`s"));
@@ -330,7 +484,7 @@ impl<'a> Scanner<'a> {
         }
         Diagnostic::error(
             "unclosed string literal",
-            Span::new(self.file, start, start + 1),
+            Span::new(self.file, self.base + start, self.base + start + 1),
             "this string is never closed",
         )
         .with_note("a string ends on the line it starts on; write `\\n` for a line break")
@@ -339,7 +493,7 @@ impl<'a> Scanner<'a> {
     fn unclosed_interpolation(&self, at: usize) -> Diagnostic {
         Diagnostic::error(
             "unclosed interpolation",
-            Span::new(self.file, at, at + 1),
+            Span::new(self.file, self.base + at, self.base + at + 1),
             "this `{` has no matching `}`",
         )
         .with_help("write `{{` for a literal brace")
@@ -748,17 +902,22 @@ fn join_or(items: &[&str]) -> String {
     }
 }
 
-/// One diagnostic, in our words, for pest's first syntax error.
+/// One diagnostic, in our words, for pest's first syntax error in the
+/// text from `base` on (an item region, or the whole file when `base` is 0).
+/// `text` is the whole file: what follows a region is what the parser
+/// "found" at its end (the next item's keyword).
 fn translate_error(
     file: FileId,
     text: &str,
+    base: usize,
     limits: &Limits,
     err: pest::error::Error<Rule>,
 ) -> Diagnostic {
-    let pos = match err.location {
-        InputLocation::Pos(p) => p,
-        InputLocation::Span((s, _)) => s,
-    };
+    let pos = base
+        + match err.location {
+            InputLocation::Pos(p) => p,
+            InputLocation::Span((s, _)) => s,
+        };
     let positives = match err.variant {
         ErrorVariant::ParsingError { positives, .. } => positives,
         ErrorVariant::CustomError { .. } => {
@@ -814,7 +973,8 @@ fn translate_error(
         }
     }
     if has("an expression") {
-        if let Some((w @ ("and" | "or" | "not"), at)) = word_before(text, pos) {
+        let before = word_before(&text[base..], pos - base).map(|(w, at)| (w, base + at));
+        if let Some((w @ ("and" | "or" | "not"), at)) = before {
             return Diagnostic::error(
                 format!("`{w}` needs a condition on its right side"),
                 Span::new(file, at, at + w.len()),
@@ -925,6 +1085,8 @@ struct Node {
 
 struct Builder<'l> {
     file: FileId,
+    /// Offset in the file of the text pest parsed (an item region's start).
+    base: usize,
     limits: &'l Limits,
     diags: RefCell<Vec<Diagnostic>>,
     depth_reported: Cell<bool>,
@@ -972,9 +1134,10 @@ fn end_of(p: &Pair<'_, Rule>) -> usize {
 const MAX_I64: u128 = i64::MAX as u128;
 
 impl<'l> Builder<'l> {
-    fn new(file: FileId, limits: &'l Limits) -> Builder<'l> {
+    fn new(file: FileId, base: usize, limits: &'l Limits) -> Builder<'l> {
         Builder {
             file,
+            base,
             limits,
             diags: RefCell::new(Vec::new()),
             depth_reported: Cell::new(false),
@@ -995,7 +1158,11 @@ impl<'l> Builder<'l> {
     }
 
     fn span(&self, p: &Pair<'_, Rule>) -> Span {
-        Span::new(self.file, p.as_span().start(), end_of(p))
+        Span::new(
+            self.file,
+            self.base + p.as_span().start(),
+            self.base + end_of(p),
+        )
     }
 
     fn ident(&self, p: &Pair<'_, Rule>) -> Ident {
@@ -2184,6 +2351,78 @@ mod tests {
         .unwrap();
         assert_eq!(m.items[0].span, Span::new(FileId(0), 0, 11));
         assert_eq!(m.items[1].span, Span::new(FileId(0), 17, 28));
+    }
+
+    #[test]
+    fn recovery_resumes_at_the_next_item_keyword_at_column_one() {
+        let text = "# head\nsegment a = 1 +\n  # still a\n\nlet b = \"x\n\nsegment c = true\n\
+                    decision Bad_name { else => 1 }\ntest \"t\" { expect c }\n\
+                    experiment e {\n  unit user.id\n  variants { x: 100% }\nsegment f = 1 2\n";
+        let parsed = parse_module_recovering(FileId(2), text, &Limits::default());
+        let at = |d: &Diagnostic| {
+            let s = d.primary_span().unwrap();
+            assert_eq!(s.file, FileId(2));
+            &text[s.range()]
+        };
+        let errors: Vec<(&str, &str)> = parsed
+            .errors
+            .iter()
+            .map(|d| (d.message.as_str(), at(d)))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                ("expected an expression, found `let`", "let"),
+                ("unclosed string literal", "\""),
+                ("item names are snake_case", "Bad_name"),
+                (
+                    "expected `coverage`, `eligible`, `force`, `salt`, `unit`, `variants` or `}`, \
+                     found `segment`",
+                    "segment",
+                ),
+                ("expected an operator or a new item, found `2`", "2"),
+            ]
+            .as_slice(),
+            "{:#?}",
+            parsed.errors
+        );
+        let kept: Vec<&str> = parsed
+            .module
+            .items
+            .iter()
+            .map(|i| &text[i.span.range()])
+            .collect();
+        assert_eq!(kept, ["segment c = true", "test \"t\" { expect c }"]);
+        let lost: Vec<(&str, Option<&str>)> = parsed
+            .lost
+            .iter()
+            .map(|l| (l.keyword, l.name.as_deref()))
+            .collect();
+        assert_eq!(
+            lost,
+            [
+                ("segment", Some("a")),
+                ("let", Some("b")),
+                ("decision", Some("Bad_name")),
+                ("experiment", Some("e")),
+                ("segment", Some("f")),
+            ]
+        );
+        assert_eq!(&text[parsed.lost[1].span.range()], "let");
+        // The strict entry point fails with the same errors.
+        let strict = parse_module(FileId(2), text, &Limits::default()).unwrap_err();
+        assert_eq!(strict, parsed.errors);
+    }
+
+    #[test]
+    fn a_file_without_errors_is_parsed_whole() {
+        // `segment` at column 1 as a map key: not an item boundary for a
+        // file that parses.
+        let text = "let m = {\nsegment: 1\n}\nsegment s = m.segment == 1\n";
+        let parsed = parse_module_recovering(FileId(0), text, &Limits::default());
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        assert!(parsed.lost.is_empty());
+        assert_eq!(parsed.module.items.len(), 2);
     }
 
     #[test]
