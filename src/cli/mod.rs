@@ -253,7 +253,7 @@ fn disasm(path: &PathBuf, name: Option<&str>) -> Result<ExitCode, Failure> {
         }
         out.push_str(&format!("== {} {} ==\n", rule.kind.keyword(), rule.name));
         match &bc.rules[i] {
-            RuleCode::Expr(c) => out.push_str(&listing(*c)),
+            RuleCode::Expr(c) | RuleCode::Segment(c) => out.push_str(&listing(*c)),
             RuleCode::Decision { branches, .. } => {
                 for (j, (cond, value)) in branches.iter().enumerate() {
                     match cond {

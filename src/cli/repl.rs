@@ -332,7 +332,9 @@ impl Session {
         let slots: Vec<String> = p.checked().slots.iter().map(|s| s.dotted()).collect();
         let rules: Vec<String> = p.checked().rules.iter().map(|r| r.name.clone()).collect();
         let chunks: Vec<u32> = match &p.bytecode().rules[i as usize] {
-            onramp::compile::RuleCode::Expr(c) => vec![*c],
+            onramp::compile::RuleCode::Expr(c) | onramp::compile::RuleCode::Segment(c) => {
+                vec![*c]
+            }
             onramp::compile::RuleCode::Decision { branches, .. } => branches
                 .iter()
                 .flat_map(|(c, v)| c.iter().copied().chain(std::iter::once(*v)))

@@ -52,8 +52,10 @@ pub struct Chunk {
 /// How a rule is evaluated.
 #[derive(Clone, Debug)]
 pub enum RuleCode {
-    /// A let or a segment: one chunk.
+    /// A let: one chunk.
     Expr(ChunkId),
+    /// A segment: one condition chunk.
+    Segment(ChunkId),
     /// A decision.
     Decision {
         /// Hit policy.
@@ -233,7 +235,7 @@ pub fn compile(program: &CheckedProgram) -> Result<Bytecode, Vec<Diagnostic>> {
         }
         let code = match &rule.body {
             RuleBody::Expr(ir) if rule.kind == RuleKind::Segment => {
-                RuleCode::Expr(c.condition_chunk(ir, &mut diags))
+                RuleCode::Segment(c.condition_chunk(ir, &mut diags))
             }
             RuleBody::Expr(ir) => RuleCode::Expr(c.chunk(ir, &mut diags)),
             RuleBody::Decision { policy, branches } => RuleCode::Decision {

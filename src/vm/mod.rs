@@ -217,9 +217,23 @@ impl Machine {
     /// to the incoming event.
     pub(crate) fn evaluate(&mut self, program: &Program) {
         for &id in &program.bytecode.outputs {
-            if self.state[id as usize] == RuleState::Pending {
-                let _ = self.rule(program, id);
+            if self.state[id as usize] != RuleState::Pending {
+                continue;
             }
+            // Most segments are condition code: decided here, without the
+            // general rule path's dispatch.
+            if let (RuleCode::Segment(chunk), true) = (
+                &program.bytecode.rules[id as usize],
+                self.steps <= self.budget,
+            ) {
+                if let Some(code) = &program.bytecode.chunks[*chunk as usize].condition {
+                    self.state[id as usize] = RuleState::Running;
+                    let result = self.run_tests(program, code).map(Value::Bool);
+                    let _ = self.finish(program, id, result);
+                    continue;
+                }
+            }
+            let _ = self.rule(program, id);
         }
         if let Some(Ok(event)) = &self.event {
             let Some(Value::Str(name)) = event.get("name").cloned() else {
@@ -302,44 +316,76 @@ impl Machine {
         }
     }
 
-    /// Evaluates a rule once; later reads return the memoised value.
+    /// Evaluates a rule once; later reads return the memoised value. The
+    /// common path (a pending rule that succeeds) is kept small; the rest
+    /// is out of line.
+    #[inline]
     fn rule(&mut self, program: &Program, id: u32) -> Result<(), Fault> {
-        match self.state[id as usize] {
-            RuleState::Done => return Ok(()),
-            RuleState::Failed => return Err(Fault::Reported),
-            RuleState::OutOfSteps => return Err(Fault::Budget),
-            RuleState::Running => {
-                // The checker rejects cycles; this guards the invariant.
-                return Err(Fault::Reported);
-            }
-            RuleState::Pending => {}
+        if self.state[id as usize] != RuleState::Pending {
+            return self.settled(id);
         }
-        let kind = program.checked.rules[id as usize].kind;
         if self.steps > self.budget {
-            self.state[id as usize] = RuleState::OutOfSteps;
-            if kind != RuleKind::Let {
-                self.report(program, Origin::Rule(id), Fault::Budget);
-            }
-            return Err(Fault::Budget);
+            return self.out_of_steps(program, id);
         }
         self.state[id as usize] = RuleState::Running;
         let result = self.rule_body(program, id);
+        self.finish(program, id, result)
+    }
+
+    /// Memoises a running rule's outcome.
+    #[inline(always)]
+    fn finish(
+        &mut self,
+        program: &Program,
+        id: u32,
+        result: Result<Value, Fault>,
+    ) -> Result<(), Fault> {
         match result {
             Ok(v) => {
                 store(&mut self.values[id as usize], v);
                 self.state[id as usize] = RuleState::Done;
                 Ok(())
             }
-            Err(Fault::Budget) => {
-                self.values[id as usize] = fallback(kind);
+            Err(f) => self.failed(program, id, f),
+        }
+    }
+
+    /// Reading a rule that already ran (or is running).
+    #[cold]
+    fn settled(&self, id: u32) -> Result<(), Fault> {
+        match self.state[id as usize] {
+            RuleState::Done | RuleState::Pending => Ok(()),
+            RuleState::OutOfSteps => Err(Fault::Budget),
+            // Running: the checker rejects cycles; this guards the invariant.
+            RuleState::Failed | RuleState::Running => Err(Fault::Reported),
+        }
+    }
+
+    /// A rule reached after the budget ran out.
+    #[cold]
+    fn out_of_steps(&mut self, program: &Program, id: u32) -> Result<(), Fault> {
+        self.state[id as usize] = RuleState::OutOfSteps;
+        if program.checked.rules[id as usize].kind != RuleKind::Let {
+            self.report(program, Origin::Rule(id), Fault::Budget);
+        }
+        Err(Fault::Budget)
+    }
+
+    /// A rule whose evaluation failed: its fallback value (§9), reported
+    /// once here.
+    #[cold]
+    fn failed(&mut self, program: &Program, id: u32, fault: Fault) -> Result<(), Fault> {
+        let kind = program.checked.rules[id as usize].kind;
+        self.values[id as usize] = fallback(kind);
+        match fault {
+            Fault::Budget => {
                 self.state[id as usize] = RuleState::OutOfSteps;
                 if kind != RuleKind::Let {
                     self.report(program, Origin::Rule(id), Fault::Budget);
                 }
                 Err(Fault::Budget)
             }
-            Err(f) => {
-                self.values[id as usize] = fallback(kind);
+            f => {
                 self.state[id as usize] = RuleState::Failed;
                 self.report(program, Origin::Rule(id), f);
                 Err(Fault::Reported)
@@ -347,15 +393,11 @@ impl Machine {
         }
     }
 
+    #[inline]
     fn rule_body(&mut self, program: &Program, id: u32) -> Result<Value, Fault> {
         match &program.bytecode.rules[id as usize] {
-            RuleCode::Expr(chunk) => {
-                if program.checked.rules[id as usize].kind == RuleKind::Segment {
-                    Ok(Value::Bool(self.condition(program, *chunk)?))
-                } else {
-                    self.run(program, *chunk)
-                }
-            }
+            RuleCode::Segment(chunk) => Ok(Value::Bool(self.condition(program, *chunk)?)),
+            RuleCode::Expr(chunk) => self.run(program, *chunk),
             RuleCode::Decision {
                 policy: HitPolicy::First,
                 branches,
@@ -370,63 +412,81 @@ impl Machine {
             RuleCode::Decision {
                 policy: HitPolicy::Collect,
                 branches,
-            } => {
-                let mut collected = Vec::new();
-                for (index, (cond, value)) in branches.iter().enumerate() {
-                    // A collect decision's `else` applies only when no
-                    // `when` matched.
-                    if cond.is_none() && !collected.is_empty() {
-                        continue;
-                    }
-                    if self.branch_matches(program, id, index, *cond)? {
-                        collected.push(self.run(program, *value)?);
-                    }
-                }
-                Ok(Value::List(collected.into()))
+            } => self.collect_decision(program, id, branches),
+            RuleCode::Experiment(e) => self.experiment(program, id, e),
+        }
+    }
+
+    /// A `collect` decision: every matching branch's value, in order.
+    #[inline(never)]
+    fn collect_decision(
+        &mut self,
+        program: &Program,
+        id: u32,
+        branches: &[(Option<ChunkId>, ChunkId)],
+    ) -> Result<Value, Fault> {
+        let mut collected = Vec::new();
+        for (index, (cond, value)) in branches.iter().enumerate() {
+            // A collect decision's `else` applies only when no
+            // `when` matched.
+            if cond.is_none() && !collected.is_empty() {
+                continue;
             }
-            RuleCode::Experiment(e) => {
-                if let Some((_, v)) = self.forced.iter().find(|(r, _)| *r == id) {
-                    return Ok(Value::Str(v.clone()));
-                }
-                let unit = self.run(program, e.unit)?;
-                let unit_text: Arc<str> = match &unit {
-                    Value::Str(s) if !s.is_empty() => s.clone(),
-                    Value::Int(i) => Arc::from(i.to_string()),
-                    Value::Null | Value::Str(_) => return Ok(Value::Null),
-                    other => {
-                        // A data error: name the field when the unit is one.
-                        let chunk = &program.bytecode.chunks[e.unit as usize];
-                        let subject = match chunk.code[..] {
-                            [Op::Slot(s)] => s,
-                            _ => u32::MAX,
-                        };
-                        return Err(located_fault(
-                            program,
-                            chunk.root,
-                            subject,
-                            format!(
-                                "type error: an experiment unit must be a string or an int, but this is {}",
-                                article(other)
-                            ),
-                            None,
-                        ));
-                    }
-                };
-                if let Some((_, idx)) = e.force.iter().find(|(u, _)| **u == *unit_text) {
-                    return Ok(Value::Str(e.variants[*idx].clone()));
-                }
-                if let Some(c) = e.eligible {
-                    if !self.condition(program, c)? {
-                        return Ok(Value::Null);
-                    }
-                }
-                let n = bucket::hash(&e.salt, &unit_text, 2).unwrap_or(-1.0);
-                Ok(match bucket::choose_variation(n, &e.ranges) {
-                    Some(i) => Value::Str(e.variants[i].clone()),
-                    None => Value::Null,
-                })
+            if self.branch_matches(program, id, index, *cond)? {
+                collected.push(self.run(program, *value)?);
             }
         }
+        Ok(Value::List(collected.into()))
+    }
+
+    /// An experiment's variant (or null).
+    #[inline(never)]
+    fn experiment(
+        &mut self,
+        program: &Program,
+        id: u32,
+        e: &crate::compile::ExperimentCode,
+    ) -> Result<Value, Fault> {
+        if let Some((_, v)) = self.forced.iter().find(|(r, _)| *r == id) {
+            return Ok(Value::Str(v.clone()));
+        }
+        let unit = self.run(program, e.unit)?;
+        let unit_text: Arc<str> = match &unit {
+            Value::Str(s) if !s.is_empty() => s.clone(),
+            Value::Int(i) => Arc::from(i.to_string()),
+            Value::Null | Value::Str(_) => return Ok(Value::Null),
+            other => {
+                // A data error: name the field when the unit is one.
+                let chunk = &program.bytecode.chunks[e.unit as usize];
+                let subject = match chunk.code[..] {
+                    [Op::Slot(s)] => s,
+                    _ => u32::MAX,
+                };
+                return Err(located_fault(
+                    program,
+                    chunk.root,
+                    subject,
+                    format!(
+                        "type error: an experiment unit must be a string or an int, but this is {}",
+                        article(other)
+                    ),
+                    None,
+                ));
+            }
+        };
+        if let Some((_, idx)) = e.force.iter().find(|(u, _)| **u == *unit_text) {
+            return Ok(Value::Str(e.variants[*idx].clone()));
+        }
+        if let Some(c) = e.eligible {
+            if !self.condition(program, c)? {
+                return Ok(Value::Null);
+            }
+        }
+        let n = bucket::hash(&e.salt, &unit_text, 2).unwrap_or(-1.0);
+        Ok(match bucket::choose_variation(n, &e.ranges) {
+            Some(i) => Value::Str(e.variants[i].clone()),
+            None => Value::Null,
+        })
     }
 
     /// A first-match decision's value. A constant that the decision
@@ -862,6 +922,7 @@ impl Machine {
 
     /// Decides a condition chunk: by its condition code when it has one,
     /// else by running it and reading the value as a condition.
+    #[inline]
     fn condition(&mut self, program: &Program, chunk: ChunkId) -> Result<bool, Fault> {
         match &program.bytecode.chunks[chunk as usize].condition {
             Some(code) => self.run_tests(program, code),
@@ -1351,7 +1412,7 @@ fn same_text(a: &Arc<str>, b: &Arc<str>) -> bool {
 /// Overwrites a rule's value. The old value is usually a bool from the
 /// last profile: forgetting a scalar (which owns nothing) skips the drop
 /// glue call on the hot path.
-#[inline]
+#[inline(always)]
 fn store(slot: &mut Value, v: Value) {
     let old = std::mem::replace(slot, v);
     match old {
