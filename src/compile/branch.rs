@@ -307,3 +307,71 @@ impl Compiler {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::RuleCode;
+    use crate::Program;
+
+    const SCHEMA: &str = "schema {
+  user.age: int
+  user.plan: string
+  user.country: string
+  behavior.feature_usage: float
+  onboarding.completed: bool
+  tags: list<string>
+}
+";
+
+    fn condition_of(program: &Program, rule: &str) -> ConditionCode {
+        let id = program.rule_index(rule).expect("rule exists");
+        let RuleCode::Segment(chunk) = &program.bytecode().rules[id as usize] else {
+            panic!("{rule} is not a segment");
+        };
+        let code = program.bytecode().chunks[*chunk as usize].condition.clone();
+        *code.expect("the segment has condition code")
+    }
+
+    /// The peer-benchmark shapes must all be decided on the fast path: a
+    /// change that silently sends them back to the stack machine would
+    /// only show as a slowdown.
+    #[test]
+    fn common_condition_shapes_take_the_fast_path() {
+        let source = format!(
+            "{SCHEMA}
+segment r1 = user.age < 30 and behavior.feature_usage > 0.5
+segment r2 = onboarding.completed == true and not (user.age >= 65)
+segment r3 = user.country in [\"DE\", \"FR\"] and user.plan == \"trial\"
+segment r4 = \"beta\" in tags or onboarding.completed
+"
+        );
+        let program = Program::compile(&source).unwrap();
+        for rule in ["r1", "r2", "r3", "r4"] {
+            let code = condition_of(&program, rule);
+            assert_eq!(code.tests.len(), 2, "{rule}: {code:?}");
+            for test in &code.tests {
+                assert_ne!(test.fast, Fast::No, "{rule}: {test:?}");
+            }
+        }
+    }
+
+    /// `a and not b`: a false `a` answers false; a true `a` goes on to
+    /// `b`, whose answer `not` swaps. Steps: each comparison is 3 (slot,
+    /// constant, operator), the `and` 1 when it reads `a`, the `not` 1.
+    #[test]
+    fn and_and_not_become_jumps_with_their_steps() {
+        let source = format!("{SCHEMA}segment s = user.age < 30 and not (user.age >= 65)\n");
+        let program = Program::compile(&source).unwrap();
+        let code = condition_of(&program, "s");
+        let first = &code.tests[code.entry as usize];
+        let [on_false, on_true] = first.exits;
+        assert_eq!((on_false.to, on_false.cost), (ANSWER_FALSE, 0));
+        assert_eq!(first.fast_cost, 3 + 1);
+        let second = &code.tests[on_true.to as usize];
+        let [on_false, on_true] = second.exits;
+        assert_eq!(on_false.to, ANSWER_TRUE);
+        assert_eq!(on_true.to, ANSWER_FALSE);
+        assert_eq!(second.fast_cost, 3 + 1);
+    }
+}
