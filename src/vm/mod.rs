@@ -526,16 +526,33 @@ impl Machine {
             Some(c) => self.condition(program, c),
             None => Ok(true),
         };
-        if let (Some(log), Ok(hit)) = (&mut self.branch_log, &outcome) {
-            log.push((rule, index as u32, *hit));
+        if self.branch_log.is_some() {
+            self.log_branch(rule, index, &outcome);
         }
         match outcome {
-            Err(Fault::Budget) => Err(Fault::Budget),
-            Err(f) => {
+            Ok(hit) => Ok(hit),
+            Err(f) => self.branch_failed(program, rule, f),
+        }
+    }
+
+    /// Coverage (`onramp test --coverage`): a branch condition's outcome.
+    #[cold]
+    fn log_branch(&mut self, rule: u32, index: usize, outcome: &Result<bool, Fault>) {
+        if let (Some(log), Ok(hit)) = (&mut self.branch_log, outcome) {
+            log.push((rule, index as u32, *hit));
+        }
+    }
+
+    /// A branch condition that failed: reported, and the branch skipped;
+    /// only the budget running out stops the decision.
+    #[cold]
+    fn branch_failed(&mut self, program: &Program, rule: u32, fault: Fault) -> Result<bool, Fault> {
+        match fault {
+            Fault::Budget => Err(Fault::Budget),
+            f => {
                 self.report(program, Origin::Rule(rule), f);
                 Ok(false)
             }
-            hit => hit,
         }
     }
 
