@@ -106,6 +106,8 @@ pub enum Fast {
     StrInList(u32, Arc<str>),
     /// A bool slot.
     Bool(u32),
+    /// A constant operand (`true`, or what folding left).
+    Constant(bool),
 }
 
 /// The operand of a test, by how the VM evaluates it.
@@ -181,7 +183,24 @@ impl Compiler {
             &mut diags,
         );
         let only_runs_a_chunk = tests.len() == 1 && tests[0].operand == Operand::Chunk;
-        (diags.is_empty() && !only_runs_a_chunk).then_some(ConditionCode { tests, entry })
+        if !diags.is_empty() || only_runs_a_chunk {
+            return None;
+        }
+        // The right side of an `and`/`or` is built before the left (its
+        // entry is the left's exit): reversed, the tests read in source
+        // order and jump forwards.
+        let last = tests.len() as u32 - 1;
+        let renumber = |to: u32| if to >= ANSWER_FALSE { to } else { last - to };
+        tests.reverse();
+        for t in &mut tests {
+            for e in &mut t.exits {
+                e.to = renumber(e.to);
+            }
+        }
+        Some(ConditionCode {
+            tests,
+            entry: renumber(entry),
+        })
     }
 
     /// The fast path of `slot op consts[k]`, for constants whose typed
@@ -291,7 +310,15 @@ impl Compiler {
                         _ => None,
                     },
                     Operand::Slot(slot) => Some((Fast::Bool(slot), fast_cost)),
-                    Operand::Rule(_) | Operand::Chunk => None,
+                    Operand::Chunk => match self.out.chunks[chunk as usize].code[..] {
+                        [Op::Const(k)] => match &self.out.consts[k as usize] {
+                            Value::Bool(b) => Some((Fast::Constant(*b), fast_cost)),
+                            Value::Null => Some((Fast::Constant(false), fast_cost)),
+                            _ => None,
+                        },
+                        _ => None,
+                    },
+                    Operand::Rule(_) => None,
                 };
                 let (fast, fast_cost) = fast.unwrap_or((Fast::No, 0));
                 tests.push(Test {

@@ -1,6 +1,7 @@
 //! A readable listing of bytecode, for `onramp disasm` and snapshot tests:
 //! `0003 Binary(Add)  ; rules/a.ramp:4:9`.
 
+use super::branch::{ConditionCode, Exit, Fast, Operand, ANSWER_FALSE, ANSWER_TRUE};
 use super::opcode::Op;
 use super::{Bytecode, ChunkId};
 use crate::span::SourceMap;
@@ -62,6 +63,68 @@ pub fn disassemble(
         };
         let at = sources.location(c.spans[pc]);
         let _ = writeln!(out, "{pc:04} {text:<40} ; {at}");
+    }
+    if let Some(code) = &c.condition {
+        out.push_str(&condition_listing(
+            bytecode, code, sources, slot_names, rule_names,
+        ));
+    }
+    out
+}
+
+/// Lists a chunk's condition code: what the VM runs instead of its
+/// instructions. Each test's operand, then where a true and a false (or
+/// null) result go, with the steps charged on the way.
+fn condition_listing(
+    bytecode: &Bytecode,
+    code: &ConditionCode,
+    sources: &SourceMap,
+    slot_names: &[String],
+    rule_names: &[String],
+) -> String {
+    let slot = |s: u32| slot_names.get(s as usize).map_or("?", |n| n.as_str());
+    let exit = |e: Exit| {
+        let to = match e.to {
+            ANSWER_TRUE => "answer true".to_string(),
+            ANSWER_FALSE => "answer false".to_string(),
+            n => format!("t{n}"),
+        };
+        match e.cost {
+            0 => to,
+            n => format!("{to} (+{n})"),
+        }
+    };
+    let mut out = format!("-- as condition tests (run instead), entry t{}\n", code.entry);
+    for (i, t) in code.tests.iter().enumerate() {
+        let what = match t.operand {
+            Operand::SlotCmpConst(s, op, k, _) => {
+                format!("{} {} {}", slot(s), op.symbol(), render_const(bytecode, k))
+            }
+            Operand::Slot(s) => slot(s).to_string(),
+            Operand::Rule(r) => format!(
+                "rule {}",
+                rule_names.get(r as usize).map_or("?", |n| n.as_str())
+            ),
+            Operand::ConstInSlot(k, s) => format!("{} in {}", render_const(bytecode, k), slot(s)),
+            Operand::Chunk => match t.fast {
+                Fast::Constant(b) => b.to_string(),
+                _ => "the code below".to_string(),
+            },
+        };
+        let fast = if t.fast == Fast::No { "" } else { " [fast]" };
+        let [on_false, on_true] = t.exits;
+        let _ = writeln!(
+            out,
+            "t{i}   {:<40} ; true -> {}, false -> {}",
+            format!("{what}{fast}"),
+            exit(on_true),
+            exit(on_false)
+        );
+        if t.operand == Operand::Chunk && t.fast == Fast::No {
+            for line in disassemble(bytecode, t.chunk, sources, slot_names, rule_names).lines() {
+                let _ = writeln!(out, "     {line}");
+            }
+        }
     }
     out
 }

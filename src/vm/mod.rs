@@ -1033,6 +1033,7 @@ impl Machine {
                 }
                 _ => None,
             },
+            Fast::Constant(b) => Some(*b),
             Fast::Bool(s) => match self.slots.get(*s as usize) {
                 Some(Ok(Value::Bool(b))) => Some(*b),
                 Some(Ok(Value::Null)) | None => Some(false),
