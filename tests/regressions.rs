@@ -137,3 +137,28 @@ fn a_bad_experiment_unit_names_its_field() {
     );
     assert_eq!(json["experiments"]["e"], serde_json::Value::Null);
 }
+
+/// A reused evaluator keeps rule values between runs (only lets are
+/// cleared); a rule the budget stopped before it ran showed the previous
+/// profile's value instead of its fallback. Found by the
+/// `generated_programs` fuzz target (text and Value binding disagreed
+/// after a first evaluation on the same evaluator).
+#[test]
+fn a_rule_stopped_by_the_budget_does_not_show_the_last_value() {
+    let program = Program::compile(
+        "segment s = true\ndecision d { else => \"x\" }\nexperiment e {\n  unit user.id\n  variants { a: 100% }\n}\n",
+    )
+    .unwrap();
+    let profile = serde_json::json!({"user": {"id": "u-1"}});
+    let mut ev = program.evaluator();
+    let ctx = Context::at(std::time::UNIX_EPOCH);
+    ev.evaluate(&profile, &ctx).unwrap();
+    assert_eq!(ev.segment("s"), Some(true));
+    assert_eq!(ev.result().to_json()["decisions"]["d"], "x");
+    ev.evaluate(&profile, &ctx.clone().with_step_budget(0)).unwrap();
+    let json = ev.result().to_json();
+    assert_eq!(json["segments"]["s"], false, "{json}");
+    assert_eq!(json["decisions"]["d"], serde_json::Value::Null, "{json}");
+    assert_eq!(json["experiments"]["e"], serde_json::Value::Null, "{json}");
+    assert_eq!(ev.error_count(), 3, "{json}");
+}

@@ -364,8 +364,12 @@ impl Machine {
     /// A rule reached after the budget ran out.
     #[cold]
     fn out_of_steps(&mut self, program: &Program, id: u32) -> Result<(), Fault> {
+        let kind = program.checked.rules[id as usize].kind;
+        // Values outlive a run (reset clears only lets): the fallback
+        // replaces what the last profile left here.
+        self.values[id as usize] = fallback(kind);
         self.state[id as usize] = RuleState::OutOfSteps;
-        if program.checked.rules[id as usize].kind != RuleKind::Let {
+        if kind != RuleKind::Let {
             self.report(program, Origin::Rule(id), Fault::Budget);
         }
         Err(Fault::Budget)
