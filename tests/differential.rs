@@ -32,6 +32,21 @@ fn now_ms() -> i64 {
 fn compare(program: &Program, profile: &Json, ctx: &Context) -> Result<(), String> {
     let vm = program.evaluate(profile, ctx).map(|r| r.to_json());
     let reference = onramp::reference::evaluate(program, profile, ctx).map(|r| r.to_json());
+    // A reused evaluator must not leak anything from its last profile: run
+    // the same profile without a budget first, then as asked.
+    let mut reused = program.evaluator();
+    let unlimited = ctx.clone().with_step_budget(u64::MAX);
+    let _ = reused.evaluate(profile, &unlimited);
+    let again = reused
+        .evaluate(profile, ctx)
+        .map(|()| reused.result().to_json());
+    if vm != again {
+        return Err(format!(
+            "a reused evaluator disagrees with a fresh one\nfresh:  {}\nreused: {}",
+            show(&vm),
+            show(&again)
+        ));
+    }
     if vm == reference {
         Ok(())
     } else {
