@@ -155,7 +155,8 @@ fn a_rule_stopped_by_the_budget_does_not_show_the_last_value() {
     ev.evaluate(&profile, &ctx).unwrap();
     assert_eq!(ev.segment("s"), Some(true));
     assert_eq!(ev.result().to_json()["decisions"]["d"], "x");
-    ev.evaluate(&profile, &ctx.clone().with_step_budget(0)).unwrap();
+    ev.evaluate(&profile, &ctx.clone().with_step_budget(0))
+        .unwrap();
     let json = ev.result().to_json();
     assert_eq!(json["segments"]["s"], false, "{json}");
     assert_eq!(json["decisions"]["d"], serde_json::Value::Null, "{json}");

@@ -8,27 +8,9 @@ use std::process::{Command, Stdio};
 fn script(name: &str) -> String {
     let root = env!("CARGO_MANIFEST_DIR");
     let input = std::fs::read_to_string(format!("{root}/tests/cases/repl/{name}.txt")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_onramp"))
-        .args(["repl", "rules/", "--now", "2026-11-20T12:00:00Z"])
-        .current_dir(root)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let (stdout, stderr, status) = repl(&["rules/", "--now", "2026-11-20T12:00:00Z"], &input);
+    assert_eq!(status, 0, "{stderr}");
+    stdout
 }
 
 #[test]

@@ -108,6 +108,8 @@ pub enum Fast {
     Bool(u32),
     /// A constant operand (`true`, or what folding left).
     Constant(bool),
+    /// `slot is null` (or `is not null` when the flag is true).
+    IsNull(u32, bool),
 }
 
 /// The operand of a test, by how the VM evaluates it.
@@ -316,6 +318,9 @@ impl Compiler {
                             Value::Null => Some((Fast::Constant(false), fast_cost)),
                             _ => None,
                         },
+                        [Op::Slot(s), Op::IsNull(negated)] => {
+                            Some((Fast::IsNull(s, negated), fast_cost))
+                        }
                         _ => None,
                     },
                     Operand::Rule(_) => None,
@@ -371,10 +376,11 @@ segment r1 = user.age < 30 and behavior.feature_usage > 0.5
 segment r2 = onboarding.completed == true and not (user.age >= 65)
 segment r3 = user.country in [\"DE\", \"FR\"] and user.plan == \"trial\"
 segment r4 = \"beta\" in tags or onboarding.completed
+segment r5 = user.plan is not null and true
 "
         );
         let program = Program::compile(&source).unwrap();
-        for rule in ["r1", "r2", "r3", "r4"] {
+        for rule in ["r1", "r2", "r3", "r4", "r5"] {
             let code = condition_of(&program, rule);
             assert_eq!(code.tests.len(), 2, "{rule}: {code:?}");
             for test in &code.tests {

@@ -94,7 +94,10 @@ fn condition_listing(
             n => format!("{to} (+{n})"),
         }
     };
-    let mut out = format!("-- as condition tests (run instead), entry t{}\n", code.entry);
+    let mut out = format!(
+        "-- as condition tests (run instead), entry t{}\n",
+        code.entry
+    );
     for (i, t) in code.tests.iter().enumerate() {
         let what = match t.operand {
             Operand::SlotCmpConst(s, op, k, _) => {
@@ -108,6 +111,8 @@ fn condition_listing(
             Operand::ConstInSlot(k, s) => format!("{} in {}", render_const(bytecode, k), slot(s)),
             Operand::Chunk => match t.fast {
                 Fast::Constant(b) => b.to_string(),
+                Fast::IsNull(s, false) => format!("{} is null", slot(s)),
+                Fast::IsNull(s, true) => format!("{} is not null", slot(s)),
                 _ => "the code below".to_string(),
             },
         };

@@ -1038,6 +1038,7 @@ impl Machine {
                 _ => None,
             },
             Fast::Constant(b) => Some(*b),
+            Fast::IsNull(s, negated) => Some(slot(*s)?.is_null() != *negated),
             Fast::Bool(s) => match self.slots.get(*s as usize) {
                 Some(Ok(Value::Bool(b))) => Some(*b),
                 Some(Ok(Value::Null)) | None => Some(false),
