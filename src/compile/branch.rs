@@ -15,10 +15,12 @@
 //! differential tests hold the VM to the reference evaluator, so any
 //! deviation shows there.
 //!
-//! Each test's operand is compiled into a chunk of its own. The common
-//! shapes (`slot op const`, a bool slot, a segment, `"x" in slot`) are run
-//! inline from their single instructions; any other operand runs its
-//! chunk.
+//! Each test's operand is compiled into a chunk of its own. When the bound
+//! slot has the type the test expects ([`Fast`]: `int_slot < 30`,
+//! `str_slot in [...]`, `"x" in list_slot`, a bool slot, `is null`, a
+//! constant), the VM decides the test from the slot alone; otherwise
+//! `slot op const` and a segment read run inline from their single
+//! instruction, and any other operand runs its chunk.
 
 use super::opcode::{BinOp, Op};
 use super::{fold, ChunkId, Compiler};

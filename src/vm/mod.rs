@@ -1059,44 +1059,17 @@ impl Machine {
                 let v = self.slot_cmp_const(program, chunk, 0, slot, bin, c, after)?;
                 self.read(test, read_condition(program, &v, test))?
             }
-            Operand::Slot(slot) => {
-                self.charge(chunk.costs[0])?;
-                match self.slots.get(slot as usize) {
-                    Some(Ok(v)) => self.read(test, read_condition(program, v, test))?,
-                    Some(Err(_)) => {
-                        let f = self.slot(program, slot).err().unwrap_or(Fault::Reported);
-                        return Err(with_span(f, chunk.spans[0]));
-                    }
-                    None => self.read(test, Ok(false))?,
-                }
-            }
+            // A segment read by another: evaluated (or memoised) as the
+            // `Rule` instruction would.
             Operand::Rule(r) => {
                 self.charge(chunk.costs[0])?;
                 self.rule(program, r)?;
-                {
-                    let truth = read_condition(program, &self.values[r as usize], test);
-                    self.read(test, truth)?
-                }
+                let truth = read_condition(program, &self.values[r as usize], test);
+                self.read(test, truth)?
             }
-            Operand::ConstInSlot(k, slot) => {
-                self.charge(chunk.costs[0])?;
-                self.charge(chunk.costs[1])?;
-                let list = match self.slots.get(slot as usize) {
-                    Some(Ok(v)) => v,
-                    Some(Err(_)) => {
-                        let f = self.slot(program, slot).err().unwrap_or(Fault::Reported);
-                        return Err(with_span(f, chunk.spans[1]));
-                    }
-                    None => &Value::Null,
-                };
-                // Computed from the borrow, then charged: the same
-                // outcome as charging first, since `in` is pure.
-                let v = ops::binary(BinOp::In, &program.bytecode.consts[k as usize], list);
-                self.charge(chunk.costs[2])?;
-                let v = v.map_err(|m| fault_at(program, chunk, 2, m, None))?;
-                self.read(test, read_condition(program, &v, test))?
-            }
-            Operand::Chunk => {
+            // The rest (a slot or list of another type, a data error, any
+            // other operand) runs the operand's own instructions.
+            Operand::Slot(_) | Operand::ConstInSlot(..) | Operand::Chunk => {
                 let v = self.run(program, test.chunk)?;
                 self.read(test, read_condition(program, &v, test))?
             }
