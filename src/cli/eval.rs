@@ -176,8 +176,8 @@ fn stream(
             size,
         )
     };
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    // Not locked: the writer moves to whichever thread writes a batch.
+    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout());
     let mut failed = false;
     let mut line_no = 0usize;
     let mut summary = (mode != SummaryMode::None).then(|| Summary::new(program));
@@ -204,13 +204,20 @@ fn stream(
             Ok((batch, bytes))
         };
     let (mut batch, mut bytes) = read_batch(&mut input, 0)?;
+    // Results of the previous batch, written while the next one is read
+    // and the current one evaluated: nothing serial is left between
+    // batches but the join.
+    let mut pending: Vec<Option<LineOutcome>> = Vec::new();
     loop {
         if batch.is_empty() {
             break;
         }
         line_no += batch.len();
-        let (next, outcomes) = rayon::join(
-            || read_batch(&mut input, line_no),
+        let ((next, written), outcomes) = rayon::join(
+            || {
+                let written = emit(&mut out, summary.as_mut(), &mut failed, &mut pending);
+                (read_batch(&mut input, line_no), written)
+            },
             || -> Vec<Option<LineOutcome>> {
                 batch
                     .par_iter()
@@ -231,26 +238,12 @@ fn stream(
                     .collect()
             },
         );
-        for outcome in outcomes.into_iter().flatten() {
-            failed |= outcome.failed;
-            if let Some(s) = summary.as_mut() {
-                match &outcome.result {
-                    Some(r) => s.add(r),
-                    None if outcome.unreadable => s.add_unreadable(),
-                    None => {}
-                }
-            }
-            if let Some(text) = &outcome.text {
-                let written = out
-                    .write_all(text.as_bytes())
-                    .and_then(|_| out.write_all(b"\n"));
-                if let Err(e) = written {
-                    // A reader that stopped (`| head`): stop evaluating.
-                    progress.finish_and_clear();
-                    return closed_status(Err(write_failure(e)), failed);
-                }
-            }
+        if let Err(e) = written {
+            // A reader that stopped (`| head`): stop evaluating.
+            progress.finish_and_clear();
+            return closed_status(Err(write_failure(e)), failed);
         }
+        pending = outcomes;
         progress.inc(if total_bytes.is_some() {
             bytes
         } else {
@@ -258,6 +251,10 @@ fn stream(
         });
         progress.set_message(format!("{line_no} lines"));
         (batch, bytes) = next?;
+    }
+    if let Err(e) = emit(&mut out, summary.as_mut(), &mut failed, &mut pending) {
+        progress.finish_and_clear();
+        return closed_status(Err(write_failure(e)), failed);
     }
     progress.finish_and_clear();
     if let Some(s) = &summary {
@@ -285,6 +282,31 @@ fn stream(
 }
 
 /// A progress bar with rate and ETA on stderr, only when it is a terminal.
+/// Writes a batch's result lines in input order and adds them to the
+/// summary; `failed` records whether any line failed.
+fn emit(
+    out: &mut impl Write,
+    mut summary: Option<&mut Summary>,
+    failed: &mut bool,
+    outcomes: &mut Vec<Option<LineOutcome>>,
+) -> std::io::Result<()> {
+    for outcome in outcomes.drain(..).flatten() {
+        *failed |= outcome.failed;
+        if let Some(s) = summary.as_deref_mut() {
+            match &outcome.result {
+                Some(r) => s.add(r),
+                None if outcome.unreadable => s.add_unreadable(),
+                None => {}
+            }
+        }
+        if let Some(text) = &outcome.text {
+            out.write_all(text.as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+    }
+    Ok(())
+}
+
 fn progress_bar(total_bytes: Option<u64>) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
