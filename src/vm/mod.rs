@@ -1264,7 +1264,7 @@ impl Machine {
                     false
                 } else if let Some(rest) = agg.rest {
                     let v = self.run(program, rest)?;
-                    self.condition_of(v, program, rest)?
+                    self.truthy(&v, program, rest)?
                 } else {
                     true
                 }
@@ -1273,7 +1273,7 @@ impl Machine {
             _ => match agg.full_filter {
                 Some(f) => {
                     let v = self.run(program, f)?;
-                    self.condition_of(v, program, f)?
+                    self.truthy(&v, program, f)?
                 }
                 None => true,
             },
@@ -1295,16 +1295,6 @@ impl Machine {
             _ => Value::Null,
         };
         step(frame, value).map_err(|m| Fault::error(agg.span, Arc::from(m), None))
-    }
-
-    fn condition_of(&self, v: Value, program: &Program, chunk: ChunkId) -> Result<bool, Fault> {
-        ops::condition(&v).map_err(|m| {
-            Fault::error(
-                program.bytecode.chunks[chunk as usize].root,
-                Arc::from(m),
-                None,
-            )
-        })
     }
 
     fn slot(&self, program: &Program, i: u32) -> Result<Value, Fault> {
