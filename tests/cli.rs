@@ -1,35 +1,15 @@
 //! The `onramp` binary on real files: exit codes, outputs, and bad input
 //! that must never lose the rest of the work.
 
+#[path = "support/run.rs"]
+mod run;
+
 use std::io::Write;
-use std::process::{Command, Stdio};
 
 const NOW: &str = "2026-11-20T12:00:00Z";
 
 fn onramp(args: &[&str], stdin: Option<&str>) -> (String, String, i32) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_onramp"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run onramp");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
+    run::run(args, stdin)
 }
 
 fn temp_file(name: &str, text: &str) -> String {
@@ -197,14 +177,7 @@ fn an_error_at_the_end_of_the_file_is_at_the_same_place_in_text_and_json() {
 /// output is read, then the pipe is closed while onramp still writes.
 fn onramp_head(args: &[&str], stdin: Option<&str>) -> (String, String, i32) {
     use std::io::{BufRead, Read};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_onramp"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run onramp");
+    let mut child = run::spawn(args);
     let mut input = child.stdin.take().unwrap();
     let text = stdin.unwrap_or("").to_string();
     // A writer thread, so a child that stops reading cannot block us.

@@ -2,8 +2,10 @@
 //! one interactive session under a pseudo-terminal (tmux) that uses tab
 //! completion.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+#[path = "support/run.rs"]
+mod run;
+
+use std::process::Command;
 
 fn script(name: &str) -> String {
     let root = env!("CARGO_MANIFEST_DIR");
@@ -27,27 +29,10 @@ fn errors_never_end_the_session() {
 
 /// `onramp repl ARGS` with `input` on standard input.
 fn repl(args: &[&str], input: &str) -> (String, String, i32) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_onramp"))
-        .arg("repl")
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
+    let args: Vec<&str> = std::iter::once("repl")
+        .chain(args.iter().copied())
+        .collect();
+    run::run(&args, Some(input))
 }
 
 /// Diagnostics give lines and columns within the text as it was typed,
