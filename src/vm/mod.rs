@@ -1249,11 +1249,6 @@ impl Machine {
         name: Option<Option<&Value>>,
         frame: &mut IterFrame,
     ) -> Result<(), Fault> {
-        frame.current = self
-            .iters
-            .last()
-            .map(|f| f.current.clone())
-            .unwrap_or_default();
         let passes = match (&agg.name, name) {
             // A map element: test its name without running code, but count
             // the steps the test stands for.
@@ -1281,6 +1276,13 @@ impl Machine {
         if !passes {
             return Ok(());
         }
+        // The element, for the aggregates that keep it (first, last, the
+        // filtered list) or fold it: taken only for elements that pass.
+        frame.current = self
+            .iters
+            .last()
+            .map(|f| f.current.clone())
+            .unwrap_or_default();
         let value = match (agg.projection, agg.kind) {
             (Some(p), _) => self.run(program, p)?,
             (
