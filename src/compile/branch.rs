@@ -22,7 +22,7 @@
 //! `slot op const` and a segment read run inline from their single
 //! instruction, and any other operand runs its chunk.
 
-use super::opcode::{BinOp, Op};
+use super::opcode::{Accepts, BinOp, Op};
 use super::{fold, ChunkId, Compiler};
 use crate::check::ir::{Ir, IrKind};
 use crate::diagnostic::Diagnostic;
@@ -65,26 +65,6 @@ pub struct Test {
     /// Steps of the operand and its reader, charged at once on the fast
     /// path (which cannot fail between them).
     pub fast_cost: u32,
-}
-
-/// Which outcomes of comparing a value with a constant make a comparison
-/// operator true: bit 0 less, bit 1 equal, bit 2 greater (`<=` is `0b011`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Accepts(pub u8);
-
-impl Accepts {
-    /// The mask of an ordering or equality operator.
-    pub fn of(op: BinOp) -> Option<Accepts> {
-        Some(Accepts(match op {
-            BinOp::Lt => 0b001,
-            BinOp::Le => 0b011,
-            BinOp::Eq => 0b010,
-            BinOp::Ne => 0b101,
-            BinOp::Ge => 0b110,
-            BinOp::Gt => 0b100,
-            _ => return None,
-        }))
-    }
 }
 
 /// A test the VM can decide straight from a bound slot when the slot holds

@@ -140,6 +140,33 @@ impl BinOp {
     }
 }
 
+/// Which outcomes of an ordering make a comparison operator true: bit 0
+/// less, bit 1 equal, bit 2 greater (`<=` is `0b011`). The one place that
+/// says what `<`, `<=`, `==`, … mean once two values are ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Accepts(u8);
+
+impl Accepts {
+    /// The mask of an ordering or equality operator (`None` for others).
+    pub fn of(op: BinOp) -> Option<Accepts> {
+        Some(Accepts(match op {
+            BinOp::Lt => 0b001,
+            BinOp::Le => 0b011,
+            BinOp::Eq => 0b010,
+            BinOp::Ne => 0b101,
+            BinOp::Ge => 0b110,
+            BinOp::Gt => 0b100,
+            _ => return None,
+        }))
+    }
+
+    /// Whether the operator holds for this outcome.
+    #[inline]
+    pub fn admits(self, o: std::cmp::Ordering) -> bool {
+        self.0 >> (o as i8 + 1) & 1 != 0
+    }
+}
+
 /// Which `within` form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WindowKind {

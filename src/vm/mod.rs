@@ -13,10 +13,8 @@ pub mod ops;
 
 use crate::bucket;
 use crate::check::ir::{AggKind, RuleKind};
-use crate::compile::branch::{
-    Accepts, ConditionCode, Fast, Operand, Test, ANSWER_FALSE, ANSWER_TRUE,
-};
-use crate::compile::opcode::{BinOp, Op, WindowKind};
+use crate::compile::branch::{ConditionCode, Fast, Operand, Test, ANSWER_FALSE, ANSWER_TRUE};
+use crate::compile::opcode::{Accepts, BinOp, Op, WindowKind};
 use crate::compile::{Chunk, ChunkId, RuleCode};
 use crate::program::Program;
 use crate::span::Span;
@@ -1000,16 +998,14 @@ impl Machine {
             Some(Ok(v)) => Some(v),
             _ => None,
         };
-        // Bit 0, 1, 2 of an `Accepts` mask: less, equal, greater.
-        let accepts = |mask: Accepts, o: std::cmp::Ordering| mask.0 >> (o as i8 + 1) & 1 != 0;
         match fast {
             Fast::No => None,
             Fast::Int(s, mask, k) => match slot(*s)? {
-                Value::Int(x) => Some(accepts(*mask, x.cmp(k))),
+                Value::Int(x) => Some(mask.admits(x.cmp(k))),
                 _ => None,
             },
             Fast::Float(s, mask, k) => match slot(*s)? {
-                Value::Float(x) => Some(accepts(*mask, x.partial_cmp(k)?)),
+                Value::Float(x) => Some(mask.admits(x.partial_cmp(k)?)),
                 _ => None,
             },
             Fast::StrEq(s, eq, k) => match slot(*s)? {
@@ -1426,7 +1422,6 @@ fn fallback(kind: RuleKind) -> Value {
 /// cases avoid the generic path.
 #[inline]
 fn compare_fast(op: BinOp, a: &Value, c: &Value) -> Result<Value, String> {
-    use std::cmp::Ordering::*;
     let ord = match (a, c) {
         (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
         (Value::Float(x), Value::Float(y)) => x.partial_cmp(y),
@@ -1436,18 +1431,10 @@ fn compare_fast(op: BinOp, a: &Value, c: &Value) -> Result<Value, String> {
         }
         _ => return ops::binary(op, a, c),
     };
-    let Some(o) = ord else {
-        return ops::binary(op, a, c);
-    };
-    Ok(Value::Bool(match op {
-        BinOp::Eq => o == Equal,
-        BinOp::Ne => o != Equal,
-        BinOp::Lt => o == Less,
-        BinOp::Le => o != Greater,
-        BinOp::Gt => o == Greater,
-        BinOp::Ge => o != Less,
-        _ => return ops::binary(op, a, c),
-    }))
+    match (ord, Accepts::of(op)) {
+        (Some(o), Some(accepts)) => Ok(Value::Bool(accepts.admits(o))),
+        _ => ops::binary(op, a, c),
+    }
 }
 
 /// Folds one element (or its projected value) into an aggregate.

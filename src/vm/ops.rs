@@ -5,7 +5,7 @@
 //! messages that name types, never values (profiles hold personal data).
 
 use crate::check::ir::{AggKind, Builtin};
-use crate::compile::opcode::{BinOp, WindowKind};
+use crate::compile::opcode::{Accepts, BinOp, WindowKind};
 use crate::time;
 use crate::value::{article, Value};
 use std::cmp::Ordering;
@@ -112,12 +112,7 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> OpResult {
             let Some(ord) = order(a, b, op.symbol())? else {
                 return Ok(Value::Null);
             };
-            Ok(Value::Bool(match op {
-                BinOp::Lt => ord == Ordering::Less,
-                BinOp::Le => ord != Ordering::Greater,
-                BinOp::Gt => ord == Ordering::Greater,
-                _ => ord != Ordering::Less,
-            }))
+            Ok(Value::Bool(Accepts::of(op).is_some_and(|a| a.admits(ord))))
         }
         BinOp::In => membership(a, b, "in"),
         BinOp::NotIn => membership(a, b, "not in").map(|v| Value::Bool(!v.is_true())),
