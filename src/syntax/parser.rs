@@ -286,19 +286,11 @@ const CONTINUES_EXPR: &[&str] = &[
     "after",
     "before",
 ];
-/// Words that always start something new (an item, a branch, a trigger part).
-const STARTS_ANEW: &[&str] = &[
-    "segment",
-    "let",
-    "decision",
-    "experiment",
-    "trigger",
-    "test",
-    "schema",
-    "when",
-    "emit",
-    "on",
-];
+/// Words that always start something new: an item, or a branch or
+/// trigger part.
+fn starts_anew(w: &str) -> bool {
+    ITEM_KEYWORDS.contains(&w) || matches!(w, "when" | "emit" | "on")
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Open {
@@ -341,9 +333,7 @@ impl Tok<'_> {
             // After these words an operand is still to come, or they are
             // structure.
             Tok::Word(w) => {
-                !(CONTINUES_EXPR.contains(&w)
-                    || STARTS_ANEW.contains(&w)
-                    || matches!(w, "next" | "if"))
+                !(CONTINUES_EXPR.contains(&w) || starts_anew(w) || matches!(w, "next" | "if"))
             }
             _ => false,
         }
@@ -655,9 +645,7 @@ impl<'a> Scanner<'a> {
                         self.push_tok(Tok::Operand);
                         continue;
                     }
-                    if STARTS_ANEW.contains(&w)
-                        || (prev.ends_operand() && !CONTINUES_EXPR.contains(&w))
-                    {
+                    if starts_anew(w) || (prev.ends_operand() && !CONTINUES_EXPR.contains(&w)) {
                         self.end_expression();
                     }
                     if w == "if" || (w == "not" && !prev.ends_operand()) {
