@@ -5,9 +5,14 @@
 //!
 //! Workloads: `r1` … `r5` (one peer-harness rule), `twenty` (the 20-rule
 //! program), each bound once and run N times; `e2e` binds the 20-rule
-//! program from JSON text and runs it, N times. Add `untyped` to drop the
+//! program from JSON text and runs it, N times; `native` is the typed
+//! struct baseline of the same (serde_json into a struct, 20 inlined
+//! rules), the yardstick of target 2. Add `untyped` to drop the
 //! schema; add `print` to print the program instead.
 
+#[allow(dead_code)]
+#[path = "../peerbench/src/native.rs"]
+mod native;
 #[allow(dead_code)]
 #[path = "../peerbench/src/profiles.rs"]
 mod profiles;
@@ -25,7 +30,7 @@ fn main() {
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let schema = !args.iter().any(|a| a == "untyped");
     let rules = match which {
-        "twenty" | "e2e" => rules::twenty_rules(),
+        "twenty" | "e2e" | "native" => rules::twenty_rules(),
         r => {
             let i: usize = r
                 .trim_start_matches('r')
@@ -34,6 +39,21 @@ fn main() {
             vec![rules::base_rules()[i - 1].clone()]
         }
     };
+    if which == "native" {
+        // The yardstick of target 2: serde_json into the typed struct, then
+        // the 20 rules inlined.
+        let mut fold = 0usize;
+        for _ in 0..n {
+            let p: native::Profile =
+                serde_json::from_str(black_box(profiles::PROFILE)).expect("profile parses");
+            fold += native::t_twenty(black_box(&p))
+                .iter()
+                .filter(|o| **o == native::NOut::B(true))
+                .count();
+        }
+        println!("{which}: {fold}");
+        return;
+    }
     let text = rules::onramp_program(&rules, schema);
     if args.iter().any(|a| a == "print") {
         print!("{text}");

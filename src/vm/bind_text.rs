@@ -8,6 +8,7 @@
 //! give the same slots, errors included.
 
 use super::bind::{bind_below, convert, Bound};
+use super::json_reader::JsonReader;
 use crate::check::SlotInfo;
 use crate::limits::Limits;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
@@ -78,6 +79,7 @@ impl BindPlan {
 }
 
 /// Why a text profile could not be bound at all.
+#[derive(Debug)]
 pub enum TextError {
     /// Not JSON (the parser's message, with line and column).
     Json(String),
@@ -94,12 +96,85 @@ pub fn bind_text(
     out: &mut Vec<Bound>,
     seen: &mut Vec<bool>,
 ) -> Result<(), TextError> {
-    out.clear();
-    out.resize(slots.len(), Ok(crate::value::Value::Null));
+    let mut fast = JsonReader::new(text);
+    let read = node_seed(plan, slots, limits, out, seen)
+        .deserialize(&mut fast)
+        .and_then(|()| fast.end());
+    if read.is_err() {
+        // The fast reader gave up (bad JSON, or a shape it leaves to
+        // serde_json): serde_json reads the text again, and its result or
+        // error message stands.
+        if let Err(e) = bind_with_serde_json(text, plan, slots, limits, out, seen) {
+            // No half-bound profile is left behind.
+            out.iter_mut()
+                .for_each(|b| *b = Ok(crate::value::Value::Null));
+            return Err(e);
+        }
+    }
+    bind_missing(slots, limits, out, seen);
+    Ok(())
+}
+
+/// Fields the profile does not have read as null (and fail when the
+/// schema says they may not be).
+fn bind_missing(slots: &[SlotInfo], limits: &Limits, out: &mut [Bound], seen: &[bool]) {
+    for (i, slot) in slots.iter().enumerate() {
+        if !seen[i] {
+            out[i] = convert(&Json::Null, &slot.ty, &|| slot.dotted(), limits);
+        }
+    }
+}
+
+/// The slow path of [`bind_text`], with serde_json's reader.
+#[cold]
+fn bind_with_serde_json(
+    text: &str,
+    plan: &BindPlan,
+    slots: &[SlotInfo],
+    limits: &Limits,
+    out: &mut Vec<Bound>,
+    seen: &mut Vec<bool>,
+) -> Result<(), TextError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    node_seed(plan, slots, limits, out, seen)
+        .deserialize(&mut de)
+        .map_err(|e| {
+            let msg = e.to_string();
+            match msg.strip_prefix(NOT_OBJECT) {
+                Some(rest) => {
+                    TextError::NotAnObject(match rest.split_whitespace().next().unwrap_or("") {
+                        "null" => "null",
+                        "bool" => "a bool",
+                        "number" => "a number",
+                        "string" => "a string",
+                        _ => "a list",
+                    })
+                }
+                None => TextError::Json(msg),
+            }
+        })?;
+    de.end().map_err(|e| TextError::Json(e.to_string()))
+}
+
+const NOT_OBJECT: &str = "onramp:not-an-object:";
+
+/// The seed for the whole document, on fresh slots.
+fn node_seed<'a>(
+    plan: &'a BindPlan,
+    slots: &'a [SlotInfo],
+    limits: &'a Limits,
+    out: &'a mut Vec<Bound>,
+    seen: &'a mut Vec<bool>,
+) -> NodeSeed<'a> {
+    // Every slot is overwritten (from the profile, or as missing at the
+    // end), so the last profile's values are dropped there, not here.
+    if out.len() != slots.len() {
+        out.clear();
+        out.resize(slots.len(), Ok(crate::value::Value::Null));
+    }
     seen.clear();
     seen.resize(slots.len(), false);
-    let mut de = serde_json::Deserializer::from_str(text);
-    let seed = NodeSeed {
+    NodeSeed {
         plan,
         node: 0,
         slots,
@@ -107,34 +182,8 @@ pub fn bind_text(
         out,
         seen,
         top: true,
-    };
-    seed.deserialize(&mut de).map_err(|e| {
-        let msg = e.to_string();
-        match msg.strip_prefix(NOT_OBJECT) {
-            Some(rest) => {
-                TextError::NotAnObject(match rest.split_whitespace().next().unwrap_or("") {
-                    "null" => "null",
-                    "bool" => "a bool",
-                    "number" => "a number",
-                    "string" => "a string",
-                    _ => "a list",
-                })
-            }
-            None => TextError::Json(msg),
-        }
-    })?;
-    de.end().map_err(|e| TextError::Json(e.to_string()))?;
-    // Fields the profile does not have read as null (and fail when the
-    // schema says they may not be).
-    for (i, slot) in slots.iter().enumerate() {
-        if !seen[i] {
-            out[i] = convert(&Json::Null, &slot.ty, &|| slot.dotted(), limits);
-        }
     }
-    Ok(())
 }
-
-const NOT_OBJECT: &str = "onramp:not-an-object:";
 
 /// An object key, borrowed from the text unless it has escapes. (Serde's
 /// own `Cow<str>` always allocates: one allocation per key read.)
@@ -396,7 +445,7 @@ impl ValueSeed<'_> {
     }
 
     fn too_deep(&self) -> Option<Bound> {
-        (self.untyped() && self.depth > self.limits.max_nesting_depth).then(|| {
+        (self.depth > self.limits.max_nesting_depth && self.untyped()).then(|| {
             Err(Arc::from(format!(
                 "profile field `{}` nests deeper than the limit of {}",
                 self.path.text(),
@@ -663,6 +712,262 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                 while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
                 Ok(self.mismatch("a map"))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The fast reader against serde_json's, on the same seeds: for every
+    //! document both bind the same slots or fail with the same error.
+
+    use super::*;
+    use crate::program::Program;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn rules() -> &'static Program {
+        static PROGRAM: std::sync::OnceLock<Program> = std::sync::OnceLock::new();
+        PROGRAM
+            .get_or_init(|| Program::load(concat!(env!("CARGO_MANIFEST_DIR"), "/rules")).unwrap())
+    }
+
+    fn untyped() -> &'static Program {
+        static PROGRAM: std::sync::OnceLock<Program> = std::sync::OnceLock::new();
+        PROGRAM.get_or_init(|| {
+            Program::compile(
+                "segment a = user.age > 3 and user.country in [\"DE\", \"FR\"]\n\
+                 segment b = count(events where .name == \"login\") > 1\n\
+                 segment c = behavior.feature_usage > 0.5 or \"beta\" in tags\n\
+                 let u = user\n\
+                 segment d = u.plan == \"trial\" and onboarding.completed_at is not null\n\
+                 segment e = extra.deep[0] == 1\n",
+            )
+            .unwrap()
+        })
+    }
+
+    /// Binds with the fast reader alone (`None` if it gave up) and with
+    /// serde_json alone, and renders both for comparison.
+    fn both_readers(program: &Program, text: &str) -> (Option<String>, String) {
+        let (plan, slots, limits) = (
+            &program.bind_plan,
+            &program.checked.slots[..],
+            &program.limits,
+        );
+        let (mut out, mut seen) = (Vec::new(), Vec::new());
+        let mut fast = JsonReader::new(text);
+        let read = node_seed(plan, slots, limits, &mut out, &mut seen)
+            .deserialize(&mut fast)
+            .and_then(|()| fast.end());
+        let fast = read.ok().map(|()| {
+            bind_missing(slots, limits, &mut out, &seen);
+            format!("{out:?}")
+        });
+        let (mut out, mut seen) = (Vec::new(), Vec::new());
+        let slow = match bind_with_serde_json(text, plan, slots, limits, &mut out, &mut seen) {
+            Ok(()) => {
+                bind_missing(slots, limits, &mut out, &seen);
+                format!("{out:?}")
+            }
+            Err(e) => format!("{e:?}"),
+        };
+        (fast, slow)
+    }
+
+    /// A tiny deterministic generator, so a failing seed replays exactly.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// Writes `v` as JSON text in one of many equivalent spellings:
+    /// whitespace anywhere, escapes for plain characters, numbers with
+    /// exponents and trailing zeros.
+    fn spell(v: &Json, rng: &mut Rng, out: &mut String) {
+        let ws = |rng: &mut Rng, out: &mut String| {
+            for _ in 0..rng.below(4).saturating_sub(2) {
+                out.push([' ', '\n', '\t', '\r'][rng.below(4) as usize]);
+            }
+        };
+        ws(rng, out);
+        match v {
+            Json::String(s) => {
+                out.push('"');
+                for c in s.chars() {
+                    match (c, rng.below(8)) {
+                        ('"', _) => out.push_str("\\\""),
+                        ('\\', _) => out.push_str("\\\\"),
+                        (c, _) if (c as u32) < 0x20 => {
+                            out.push_str(&format!("\\u{:04x}", c as u32))
+                        }
+                        (c, 0) if (c as u32) < 0x10000 => {
+                            out.push_str(&format!("\\u{:04X}", c as u32))
+                        }
+                        (c, 0) => {
+                            let mut units = [0u16; 2];
+                            for u in c.encode_utf16(&mut units) {
+                                out.push_str(&format!("\\u{u:04x}"));
+                            }
+                        }
+                        ('/', 1) => out.push_str("\\/"),
+                        (c, _) => out.push(c),
+                    }
+                }
+                out.push('"');
+            }
+            Json::Number(n) => match (n.as_f64(), rng.below(4)) {
+                (Some(f), 0) if n.is_f64() => out.push_str(&format!("{f:e}")),
+                (Some(f), 1) if n.is_f64() => out.push_str(&format!("{f:?}0")),
+                _ => out.push_str(&n.to_string()),
+            },
+            Json::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        ws(rng, out);
+                        out.push(',');
+                    }
+                    spell(item, rng, out);
+                }
+                ws(rng, out);
+                out.push(']');
+            }
+            Json::Object(entries) => {
+                out.push('{');
+                for (i, (k, item)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        ws(rng, out);
+                        out.push(',');
+                    }
+                    spell(&Json::String(k.clone()), rng, out);
+                    ws(rng, out);
+                    out.push(':');
+                    spell(item, rng, out);
+                }
+                ws(rng, out);
+                out.push('}');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+        ws(rng, out);
+    }
+
+    /// Odd values the generated profiles lack, put at random places.
+    fn oddity(rng: &mut Rng) -> Json {
+        match rng.below(12) {
+            0 => json!(null),
+            1 => json!(-0.0),
+            2 => json!(u64::MAX),
+            3 => json!(i64::MIN),
+            4 => json!("caf\u{e9} \u{1f600} \"q\" \\ \n"),
+            5 => json!([[[[1, [2, {"x": []}]]]]]),
+            6 => json!({"": {"a": "b"}, "age": "7"}),
+            7 => json!(1.5e300),
+            8 => json!([1, "two", 3.25, false, null, {}]),
+            9 => json!("2026-11-20T12:00:00Z"),
+            10 => json!(12345678901234567u64),
+            _ => json!(0.1),
+        }
+    }
+
+    /// Puts an oddity somewhere in the document (a new key, or in place of
+    /// an existing value).
+    fn perturb(v: &mut Json, rng: &mut Rng) {
+        match v {
+            Json::Object(entries) if !entries.is_empty() && rng.below(3) > 0 => {
+                let i = rng.below(entries.len() as u64) as usize;
+                if let Some((_, child)) = entries.iter_mut().nth(i) {
+                    perturb(child, rng);
+                }
+            }
+            Json::Array(items) if !items.is_empty() && rng.below(3) > 0 => {
+                let i = rng.below(items.len() as u64) as usize;
+                perturb(&mut items[i], rng);
+            }
+            Json::Object(entries) => {
+                let key =
+                    ["age", "name", "plan", "extra", "tags", "at", "zz"][rng.below(7) as usize];
+                entries.insert(key.to_string(), oddity(rng));
+            }
+            other => *other = oddity(rng),
+        }
+    }
+
+    /// Breaks the text in a small way (most such texts are not JSON).
+    fn damage(text: &mut String, rng: &mut Rng) {
+        let mut bytes = std::mem::take(text).into_bytes();
+        let at = rng.below(bytes.len() as u64 + 1) as usize;
+        let junk = [
+            b'"', b'\\', b',', b']', b'}', b'{', b'0', b'-', b'e', b'.', b'\n', 0x01,
+        ];
+        match rng.below(3) {
+            0 if at < bytes.len() => {
+                bytes.remove(at);
+            }
+            1 if at < bytes.len() => bytes[at] = junk[rng.below(junk.len() as u64) as usize],
+            _ => bytes.insert(at, junk[rng.below(junk.len() as u64) as usize]),
+        }
+        *text = String::from_utf8_lossy(&bytes).into_owned();
+    }
+
+    /// One generated document through both readers, for both programs;
+    /// how many of the two the fast reader bound itself.
+    fn check(seed: u64) -> Result<usize, TestCaseError> {
+        let mut rng = Rng(seed | 1);
+        let now = crate::time::parse_time("2026-11-20T12:00:00Z").unwrap();
+        let mut profile = crate::population::generate(1, seed, now).next().unwrap();
+        for _ in 0..rng.below(3) {
+            perturb(&mut profile, &mut rng);
+        }
+        let mut text = String::new();
+        spell(&profile, &mut rng, &mut text);
+        let damaged = rng.below(4) == 0;
+        if damaged {
+            damage(&mut text, &mut rng);
+        }
+        let mut fast_reads = 0;
+        for program in [rules(), untyped()] {
+            let (fast, slow) = both_readers(program, &text);
+            match fast {
+                Some(fast) => {
+                    prop_assert_eq!(fast, slow, "{}", text);
+                    fast_reads += 1;
+                }
+                // Giving up is allowed, but not on a document serde_json
+                // reads without complaint, or every such profile would
+                // take the slow path.
+                None => prop_assert!(
+                    damaged || slow.starts_with("Json(") || slow.starts_with("NotAnObject"),
+                    "the fast reader gave up on {}",
+                    text
+                ),
+            }
+        }
+        Ok(fast_reads)
+    }
+
+    #[test]
+    fn the_comparison_exercises_the_fast_reader() {
+        let reads: usize = (0..300).map(|seed| check(seed).unwrap()).sum();
+        // Three in four documents are undamaged: those are all read fast.
+        assert!(reads > 400, "{reads}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(600))]
+        #[test]
+        fn the_fast_reader_binds_as_serde_json_does(seed in any::<u64>()) {
+            check(seed)?;
         }
     }
 }

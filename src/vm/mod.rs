@@ -9,6 +9,7 @@
 
 pub mod bind;
 pub mod bind_text;
+mod json_reader;
 pub mod ops;
 
 use crate::bucket;
