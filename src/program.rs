@@ -477,25 +477,31 @@ impl<'p> Evaluator<'p> {
     /// into its slots, skipping the rest of the text without building it.
     pub fn bind_str(&mut self, profile: &str) -> Result<(), EvalError> {
         let program = self.program;
-        if program.reads_profile {
-            // `profile` needs the whole document anyway.
-            let json: Json =
-                serde_json::from_str(profile).map_err(|e| EvalError::Json(e.to_string()))?;
-            return self.bind(&json);
-        }
         let m = &mut self.machine;
-        bind_text::bind_text(
-            profile,
-            &program.bind_plan,
-            &program.checked.slots,
-            &program.limits,
-            &mut m.slots,
-            &mut m.seen,
-        )
-        .map_err(|e| match e {
-            bind_text::TextError::Json(msg) => EvalError::Json(msg),
-            bind_text::TextError::NotAnObject(kind) => EvalError::NotAnObject(kind),
-        })?;
+        // `profile` needs the whole document anyway.
+        let read = !program.reads_profile
+            && bind_text::bind_text(
+                profile,
+                &program.bind_plan,
+                &program.checked.slots,
+                &program.limits,
+                &mut m.slots,
+                &mut m.seen,
+            )
+            .is_ok();
+        if !read {
+            // serde_json reads the document instead (the fast reader gave
+            // up, so it is likely not JSON or not an object): its error
+            // message stands, or the profile binds from its `Value`.
+            return match serde_json::from_str::<Json>(profile) {
+                Ok(json) => self.bind(&json),
+                Err(e) => {
+                    // No half-read profile is left behind.
+                    m.slots.iter_mut().for_each(|b| *b = Ok(Value::Null));
+                    Err(EvalError::Json(e.to_string()))
+                }
+            };
+        }
         m.profile = Value::Null;
         Ok(())
     }

@@ -72,6 +72,48 @@ impl<'de> JsonReader<'de> {
         }
     }
 
+    /// Consumes a `{` if one comes next: the caller then reads the
+    /// entries with [`JsonReader::next_key`] and ends with
+    /// [`JsonReader::close`].
+    pub fn begin_object(&mut self) -> Result<bool, Bail> {
+        if self.peek_token()? == b'{' {
+            self.pos += 1;
+            self.open()?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// The next key of an object and its `:`, or `None` at the closing
+    /// `}`. A key with escapes is decoded into [`JsonReader::scratch`],
+    /// and `Some(None)` says to look there.
+    pub fn next_key(&mut self, first: bool) -> Result<Option<Option<&'de str>>, Bail> {
+        match (self.next_token()?, first) {
+            (b'}', _) => {
+                self.closed = true;
+                return Ok(None);
+            }
+            (b'"', true) => {}
+            (b',', false) => self.expect(b'"')?,
+            _ => return Err(Bail),
+        }
+        let key = self.string()?;
+        self.expect(b':')?;
+        Ok(Some(key))
+    }
+
+    /// The last string decoded with escapes.
+    pub fn scratch(&self) -> &str {
+        &self.scratch
+    }
+
+    /// The next byte after whitespace, not consumed.
+    pub fn peek_token(&mut self) -> Result<u8, Bail> {
+        self.skip_ws();
+        self.peek().ok_or(Bail)
+    }
+
     fn bytes(&self) -> &'de [u8] {
         self.text.as_bytes()
     }
@@ -120,9 +162,9 @@ impl<'de> JsonReader<'de> {
         Ok(())
     }
 
-    /// After a container's visitor returns: it must have read the
-    /// container to its end.
-    fn close(&mut self) -> Result<(), Bail> {
+    /// After a container's entries or elements: they must have been read
+    /// to the closing bracket.
+    pub fn close(&mut self) -> Result<(), Bail> {
         self.depth -= 1;
         if std::mem::take(&mut self.closed) {
             Ok(())
@@ -348,64 +390,103 @@ impl<'de> JsonReader<'de> {
 
     // ------------------------------------------------------------ skipping
 
-    /// Skips one value, checking its syntax as serde_json would.
-    fn skip_value(&mut self) -> Result<(), Bail> {
-        match self.next_token()? {
-            b'"' => self.skip_string(),
-            b'{' => {
-                self.open()?;
-                self.skip_ws();
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        self.expect(b'"')?;
-                        self.skip_string()?;
-                        self.expect(b':')?;
-                        self.skip_value()?;
-                        match self.next_token()? {
-                            b',' => {}
-                            b'}' => break,
-                            _ => return Err(Bail),
-                        }
+    /// Skips one value, checking its syntax as serde_json would. Like
+    /// serde_json's, it keeps its own stack instead of recursing and has
+    /// no depth limit: a deep value that no rule reads is fine.
+    pub fn skip_value(&mut self) -> Result<(), Bail> {
+        let mut open = Nesting::default();
+        loop {
+            match self.next_token()? {
+                b'"' => self.skip_string()?,
+                b'{' => {
+                    if self.peek_token()? == b'}' {
+                        self.pos += 1;
+                    } else {
+                        open.push(true);
+                        self.skip_key()?;
+                        continue;
                     }
                 }
-                self.depth -= 1;
-                Ok(())
-            }
-            b'[' => {
-                self.open()?;
-                self.skip_ws();
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        self.skip_value()?;
-                        match self.next_token()? {
-                            b',' => {}
-                            b']' => break,
-                            _ => return Err(Bail),
-                        }
+                b'[' => {
+                    if self.peek_token()? == b']' {
+                        self.pos += 1;
+                    } else {
+                        open.push(false);
+                        continue;
                     }
                 }
-                self.depth -= 1;
-                Ok(())
-            }
-            b't' => self.literal(b"rue"),
-            b'f' => self.literal(b"alse"),
-            b'n' => self.literal(b"ull"),
-            b'-' | b'0'..=b'9' => {
-                self.pos -= 1;
-                let start = self.pos;
-                if self.peek() == Some(b'-') {
-                    self.pos += 1;
+                b't' => self.literal(b"rue")?,
+                b'f' => self.literal(b"alse")?,
+                b'n' => self.literal(b"ull")?,
+                b'-' | b'0'..=b'9' => {
+                    self.pos -= 1;
+                    if self.peek() == Some(b'-') {
+                        self.pos += 1;
+                    }
+                    self.integer_part()?;
+                    self.fraction_and_exponent()?;
                 }
-                self.integer_part()?;
-                self.fraction_and_exponent()?;
-                debug_assert!(self.pos > start);
-                Ok(())
+                _ => return Err(Bail),
             }
-            _ => Err(Bail),
+            // After a value: close what ends here, up to the next element.
+            loop {
+                let Some(in_object) = open.top() else {
+                    return Ok(());
+                };
+                match self.next_token()? {
+                    b',' if in_object => {
+                        self.skip_key()?;
+                        break;
+                    }
+                    b',' => break,
+                    b'}' if in_object => open.pop(),
+                    b']' if !in_object => open.pop(),
+                    _ => return Err(Bail),
+                }
+            }
+        }
+    }
+
+    /// Skips `"key":` inside an object being skipped.
+    fn skip_key(&mut self) -> Result<(), Bail> {
+        self.expect(b'"')?;
+        self.skip_string()?;
+        self.expect(b':')
+    }
+}
+
+/// The containers a skip is inside, innermost last (`true` for an
+/// object): the first 64 in one word, so skipping allocates only for
+/// deeper data.
+#[derive(Default)]
+struct Nesting {
+    word: u64,
+    depth: usize,
+    deeper: Vec<bool>,
+}
+
+impl Nesting {
+    fn push(&mut self, object: bool) {
+        if self.depth < 64 {
+            self.word = self.word & !(1 << self.depth) | u64::from(object) << self.depth;
+        } else {
+            self.deeper.push(object);
+        }
+        self.depth += 1;
+    }
+
+    fn pop(&mut self) {
+        self.depth -= 1;
+        if self.depth >= 64 {
+            self.deeper.pop();
+        }
+    }
+
+    fn top(&self) -> Option<bool> {
+        match self.depth {
+            0 => None,
+            d if d <= 64 => Some(self.word >> (d - 1) & 1 == 1),
+            _ => self.deeper.last().copied(),
         }
     }
 }
@@ -566,22 +647,15 @@ impl<'de> MapAccess<'de> for Entries<'_, 'de> {
         seed: K,
     ) -> Result<Option<K::Value>, Bail> {
         let r = &mut *self.reader;
-        match (r.next_token()?, self.first) {
-            (b'}', _) => {
-                r.closed = true;
-                return Ok(None);
-            }
-            (b'"', true) => {}
-            (b',', false) => r.expect(b'"')?,
-            _ => return Err(Bail),
-        }
-        self.first = false;
-        let key = match r.string()? {
-            Some(s) => seed.deserialize(de::value::BorrowedStrDeserializer::<Bail>::new(s))?,
-            None => seed.deserialize(de::value::StrDeserializer::<Bail>::new(&r.scratch))?,
+        let Some(key) = r.next_key(self.first)? else {
+            return Ok(None);
         };
-        r.expect(b':')?;
-        Ok(Some(key))
+        self.first = false;
+        match key {
+            Some(s) => seed.deserialize(de::value::BorrowedStrDeserializer::<Bail>::new(s)),
+            None => seed.deserialize(de::value::StrDeserializer::<Bail>::new(&r.scratch)),
+        }
+        .map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Bail> {
@@ -771,6 +845,23 @@ mod tests {
         }
         let deep = "[".repeat(200) + &"]".repeat(200);
         assert!(read(&deep).is_none());
+        // Skipped, the same depth is fine, as it is for serde_json.
+        let mut r = JsonReader::new(&deep);
+        assert!(r.skip_value().is_ok() && r.end().is_ok());
+        // Objects and arrays alternating, past the 64 levels kept in a word.
+        let mixed = |inner: &str| "{\"k\":[".repeat(50) + inner + &"]}".repeat(50);
+        let fine = mixed("1, {\"x\": [true]}");
+        let mut r = JsonReader::new(&fine);
+        assert!(r.skip_value().is_ok() && r.end().is_ok());
+        let unbalanced = mixed("1").replacen("]}", "}]", 1);
+        for bad in [
+            "[".repeat(70) + &"]".repeat(69),
+            "[{\"a\":[1,{}],\"b\":2]}]".to_string(),
+            unbalanced,
+        ] {
+            let mut r = JsonReader::new(&bad);
+            assert!(r.skip_value().is_err() || r.end().is_err(), "{bad}");
+        }
         let fine = "[".repeat(100) + &"]".repeat(100);
         assert!(read(&fine).is_some());
     }
