@@ -10,13 +10,12 @@
 //! gives up, the caller falls back to that `Value` path.
 
 use super::bind::{bind_below, convert, Bound};
-use super::json_reader::{Bail, JsonReader};
+use super::json_reader::{Bail, JsonReader, KeyProbe, Token};
 use crate::check::SlotInfo;
 use crate::limits::Limits;
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
 use serde_json::Value as Json;
 use std::borrow::Cow;
-use std::fmt;
 use std::sync::Arc;
 
 /// One node of the path trie.
@@ -24,6 +23,8 @@ use std::sync::Arc;
 struct Node {
     /// Child keys and their node indexes.
     children: Vec<(Box<str>, usize)>,
+    /// The child keys, prepared for the reader to recognise in place.
+    probes: Vec<KeyProbe>,
     /// The slot whose path ends here.
     slot: Option<u32>,
     /// Every slot at or below this node (to reset or fail them together).
@@ -69,6 +70,7 @@ impl BindPlan {
                         });
                         let n = plan.nodes.len() - 1;
                         plan.nodes[node].children.push((Box::from(&**seg), n));
+                        plan.nodes[node].probes.push(KeyProbe::new(seg));
                         n
                     }
                 };
@@ -139,14 +141,10 @@ impl Walk<'_> {
     fn entries(&mut self, r: &mut JsonReader<'_>, node: usize) -> Result<(), Bail> {
         let plan = self.plan;
         let mut first = true;
-        while let Some(key) = r.next_key(first)? {
+        while let Some(found) = r.next_key_among(first, &plan.nodes[node].probes)? {
             first = false;
-            let key: &str = match key {
-                Some(borrowed) => borrowed,
-                None => r.scratch(),
-            };
-            match plan.nodes[node].children.iter().find(|(k, _)| **k == *key) {
-                Some(&(_, child)) => {
+            match found.map(|i| plan.nodes[node].children[i].1) {
+                Some(child) => {
                     // A key seen again replaces what the first occurrence
                     // bound, as a JSON object built in full would.
                     for &s in &plan.nodes[child].below {
@@ -168,14 +166,14 @@ impl Walk<'_> {
             Some(id) if n.below.len() == 1 => {
                 // Only this slot reads the value: convert it while reading.
                 let slot = &self.slots[id as usize];
-                let bound = ValueSeed {
+                let bound = ValueRead {
                     ty: &slot.ty,
                     path: &PathCtx::Slot(slot),
                     limits: self.limits,
                     strings: self.plan.strings.get(id as usize).map_or(&[], |v| v),
                     depth: 0,
                 }
-                .deserialize(&mut *r)?;
+                .read(r)?;
                 self.seen[id as usize] = true;
                 self.out[id as usize] = bound;
                 Ok(())
@@ -215,46 +213,17 @@ impl Walk<'_> {
     }
 }
 
-/// An object key inside a record, borrowed from the text unless it has
-/// escapes. (Serde's own `Cow<str>` always allocates: one allocation per
-/// key read.)
-struct Key;
-
-impl<'de> DeserializeSeed<'de> for Key {
-    type Value = Cow<'de, str>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Key {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
-    }
-
-    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(v))
-    }
-
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_owned()))
-    }
-}
-
 // ------------------------------------------------------------------------
 // Typed values straight from the text.
 //
-// A slot that nothing else reads below is converted while it is parsed:
-// no `serde_json::Value` (and no hash map per object) is built. The
+// A slot that nothing else reads below is converted while it is read: no
+// `serde_json::Value` (and no hash map per object) is built. The
 // conversion rules, messages and error precedence are exactly those of
-// `bind::convert`; `tests/bind_text.rs` compares the two on many shapes.
+// `bind::convert`; the tests below and `tests/bind_text.rs` compare the
+// two on many shapes.
 
 use crate::check::types::{Type, TypeKind};
 use crate::value::Value;
-use serde::de::SeqAccess;
 
 /// Where a value sits in the profile, turned into text only for errors.
 #[derive(Clone, Copy)]
@@ -291,7 +260,8 @@ fn wanted(ty: &Type) -> &'static str {
     }
 }
 
-struct ValueSeed<'a> {
+/// One value to read and convert to its type.
+struct ValueRead<'a> {
     ty: &'a Type,
     path: &'a PathCtx<'a>,
     limits: &'a Limits,
@@ -301,37 +271,36 @@ struct ValueSeed<'a> {
     depth: usize,
 }
 
-impl ValueSeed<'_> {
+impl ValueRead<'_> {
+    /// Reads the next value from the text. `Err` only when the reader
+    /// gives up; bad data is an `Err` inside the `Bound`.
+    fn read(&self, r: &mut JsonReader<'_>) -> Result<Bound, Bail> {
+        if self.too_deep() {
+            r.skip_value()?;
+            return Ok(self.too_deep_error());
+        }
+        Ok(match r.token()? {
+            Token::Null => self.null(),
+            Token::Bool(v) => match self.ty.kind {
+                TypeKind::Bool | TypeKind::Any | TypeKind::Null => Ok(Value::Bool(v)),
+                _ => self.mismatch("a bool"),
+            },
+            Token::I64(i) => self.int(i),
+            Token::U64(u) => match i64::try_from(u) {
+                Ok(i) => self.int(i),
+                // Beyond i64 a JSON integer is a float (§14).
+                Err(_) => self.float(u as f64),
+            },
+            Token::F64(f) => self.float(f),
+            Token::Str(Some(s)) => self.text(s),
+            Token::Str(None) => self.text(r.scratch()),
+            Token::Array => self.list(r)?,
+            Token::Object => self.object(r)?,
+        })
+    }
+
     fn untyped(&self) -> bool {
         matches!(self.ty.kind, TypeKind::Any | TypeKind::Null)
-    }
-
-    fn mismatch(&self, found: &str) -> Bound {
-        Err(Arc::from(format!(
-            "type error: profile field `{}` should be {}, but it is {found}",
-            self.path.text(),
-            wanted(self.ty)
-        )))
-    }
-
-    fn string(&self, s: &str) -> Bound {
-        if s.len() > self.limits.max_string_bytes {
-            return Err(Arc::from(format!(
-                "profile field `{}` is a string of {} bytes, more than the limit of {}",
-                self.path.text(),
-                s.len(),
-                self.limits.max_string_bytes
-            )));
-        }
-        Ok(self.interned(s))
-    }
-
-    /// The string as a value, sharing a program constant equal to it.
-    fn interned(&self, s: &str) -> Value {
-        match self.strings.iter().find(|c| ***c == *s) {
-            Some(c) => Value::Str(c.clone()),
-            None => Value::str(s),
-        }
     }
 
     /// Untyped data nested past the limit (checked for every value, so
@@ -350,12 +319,23 @@ impl ValueSeed<'_> {
         )))
     }
 
-    fn too_long(&self, n: usize) -> Bound {
+    fn mismatch(&self, found: &str) -> Bound {
         Err(Arc::from(format!(
-            "profile field `{}` has {n} elements, more than the limit of {}",
+            "type error: profile field `{}` should be {}, but it is {found}",
             self.path.text(),
-            self.limits.max_list_len
+            wanted(self.ty)
         )))
+    }
+
+    fn null(&self) -> Bound {
+        if self.ty.nullable || self.ty.is_any() {
+            Ok(Value::Null)
+        } else {
+            Err(Arc::from(format!(
+                "profile field `{}` is required by the schema, but it is missing or null",
+                self.path.text()
+            )))
+        }
     }
 
     fn int(&self, i: i64) -> Bound {
@@ -381,69 +361,12 @@ impl ValueSeed<'_> {
                 "profile field `{}` is a number out of range",
                 self.path.text()
             ))),
-            TypeKind::Float => self.mismatch("a float"),
             _ => self.mismatch("a float"),
         }
     }
-}
 
-impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
-    type Value = Bound;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Bound, D::Error> {
-        if self.too_deep() {
-            IgnoredAny::deserialize(d)?;
-            return Ok(self.too_deep_error());
-        }
-        d.deserialize_any(self)
-    }
-}
-
-use serde::Deserialize as _;
-
-impl<'de> Visitor<'de> for ValueSeed<'_> {
-    type Value = Bound;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_unit<E: serde::de::Error>(self) -> Result<Bound, E> {
-        Ok(if self.ty.nullable || self.ty.is_any() {
-            Ok(Value::Null)
-        } else {
-            Err(Arc::from(format!(
-                "profile field `{}` is required by the schema, but it is missing or null",
-                self.path.text()
-            )))
-        })
-    }
-
-    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Bound, E> {
-        Ok(match self.ty.kind {
-            TypeKind::Bool | TypeKind::Any | TypeKind::Null => Ok(Value::Bool(v)),
-            _ => self.mismatch("a bool"),
-        })
-    }
-
-    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Bound, E> {
-        Ok(self.int(v))
-    }
-
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Bound, E> {
-        Ok(match i64::try_from(v) {
-            Ok(i) => self.int(i),
-            // Beyond i64 a JSON integer is a float (§14).
-            Err(_) => self.float(v as f64),
-        })
-    }
-
-    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Bound, E> {
-        Ok(self.float(v))
-    }
-
-    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Bound, E> {
-        Ok(match &self.ty.kind {
+    fn text(&self, s: &str) -> Bound {
+        match &self.ty.kind {
             TypeKind::Str | TypeKind::Any | TypeKind::Null => self.string(s),
             TypeKind::Enum(members) => {
                 if members.iter().any(|m| m == s) {
@@ -468,33 +391,61 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                 ))
             }),
             _ => self.mismatch("a string"),
-        })
+        }
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Bound, A::Error> {
+    fn string(&self, s: &str) -> Bound {
+        if s.len() > self.limits.max_string_bytes {
+            return Err(Arc::from(format!(
+                "profile field `{}` is a string of {} bytes, more than the limit of {}",
+                self.path.text(),
+                s.len(),
+                self.limits.max_string_bytes
+            )));
+        }
+        Ok(self.interned(s))
+    }
+
+    /// The string as a value, sharing a program constant equal to it.
+    fn interned(&self, s: &str) -> Value {
+        match self.strings.iter().find(|c| ***c == *s) {
+            Some(c) => Value::Str(c.clone()),
+            None => Value::str(s),
+        }
+    }
+
+    fn too_long(&self, n: usize) -> Bound {
+        Err(Arc::from(format!(
+            "profile field `{}` has {n} elements, more than the limit of {}",
+            self.path.text(),
+            self.limits.max_list_len
+        )))
+    }
+
+    /// The elements of a list whose `[` is read.
+    fn list(&self, r: &mut JsonReader<'_>) -> Result<Bound, Bail> {
         let element = match &self.ty.kind {
             TypeKind::List(e) => Some(&**e),
             TypeKind::Any | TypeKind::Null => None,
             _ => {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                r.skip_rest(false)?;
                 return Ok(self.mismatch("a list"));
             }
         };
         let mut items = Vec::new();
         let mut first_error: Option<Arc<str>> = None;
         let mut n = 0usize;
-        loop {
-            // Past the limit, elements are only counted (for the message).
+        while r.next_element(n == 0)? {
+            // Past the limit or an error, elements are only counted (for
+            // the message).
             if n >= self.limits.max_list_len || first_error.is_some() {
-                if seq.next_element::<IgnoredAny>()?.is_none() {
-                    break;
-                }
+                r.skip_value()?;
                 n += 1;
                 continue;
             }
             let index = PathCtx::Index(self.path, n);
-            let seed = match element {
-                Some(ty) => ValueSeed {
+            let read = match element {
+                Some(ty) => ValueRead {
                     ty,
                     path: &index,
                     limits: self.limits,
@@ -502,7 +453,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                     depth: 0,
                 },
                 // Untyped elements keep the list's path, as `bind::untyped` does.
-                None => ValueSeed {
+                None => ValueRead {
                     ty: self.ty,
                     path: self.path,
                     limits: self.limits,
@@ -510,13 +461,13 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                     depth: self.depth + 1,
                 },
             };
-            match seq.next_element_seed(seed)? {
-                None => break,
-                Some(Ok(v)) => items.push(v),
-                Some(Err(e)) => first_error = Some(e),
+            match read.read(r)? {
+                Ok(v) => items.push(v),
+                Err(e) => first_error = Some(e),
             }
             n += 1;
         }
+        r.close()?;
         if n > self.limits.max_list_len {
             return Ok(self.too_long(n));
         }
@@ -526,46 +477,46 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         })
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Bound, A::Error> {
+    /// The entries of an object whose `{` is read.
+    fn object(&self, r: &mut JsonReader<'_>) -> Result<Bound, Bail> {
         match &self.ty.kind {
             TypeKind::Record(fields) => {
                 let mut found: Vec<Option<Bound>> = vec![None; fields.len()];
-                while let Some(key) = map.next_key_seed(Key)? {
-                    match fields.iter().position(|(n, _)| *n == *key) {
+                let mut first = true;
+                while let Some(key) = r.next_key(first)? {
+                    first = false;
+                    let key = key.unwrap_or_else(|| r.scratch());
+                    match fields.iter().position(|(n, _)| **n == *key) {
                         Some(i) => {
                             let (name, fty) = &fields[i];
-                            let path = PathCtx::Key(self.path, name);
-                            found[i] = Some(map.next_value_seed(ValueSeed {
-                                ty: fty,
-                                path: &path,
-                                limits: self.limits,
-                                strings: &[],
-                                depth: 0,
-                            })?);
+                            found[i] = Some(
+                                ValueRead {
+                                    ty: fty,
+                                    path: &PathCtx::Key(self.path, name),
+                                    limits: self.limits,
+                                    strings: &[],
+                                    depth: 0,
+                                }
+                                .read(r)?,
+                            );
                         }
-                        None => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
+                        None => r.skip_value()?,
                     }
                 }
+                r.close()?;
                 // Fields in declared order; the first bad one decides.
                 let mut out = Vec::with_capacity(fields.len());
                 for ((name, fty), got) in fields.iter().zip(found) {
-                    let v = match got {
-                        Some(b) => b,
-                        None => {
-                            let path = PathCtx::Key(self.path, name);
-                            ValueSeed {
-                                ty: fty,
-                                path: &path,
-                                limits: self.limits,
-                                strings: &[],
-                                depth: 0,
-                            }
-                            .visit_unit::<serde::de::value::Error>()
-                            .unwrap_or_else(|e| Err(Arc::from(e.to_string())))
+                    let v = got.unwrap_or_else(|| {
+                        ValueRead {
+                            ty: fty,
+                            path: &PathCtx::Key(self.path, name),
+                            limits: self.limits,
+                            strings: &[],
+                            depth: 0,
                         }
-                    };
+                        .null()
+                    });
                     match v {
                         Ok(v) => out.push((Arc::from(name.as_str()), v)),
                         Err(e) => return Ok(Err(e)),
@@ -582,19 +533,27 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                 } else {
                     self.depth
                 };
-                while let Some(key) = map.next_key_seed(Key)? {
-                    let v = map.next_value_seed(ValueSeed {
+                let mut first = true;
+                while let Some(key) = r.next_key(first)? {
+                    first = false;
+                    let key = match key {
+                        Some(borrowed) => Cow::Borrowed(borrowed),
+                        None => Cow::Owned(r.scratch().to_owned()),
+                    };
+                    let v = ValueRead {
                         ty: &Type::ANY,
                         path: self.path,
                         limits: self.limits,
                         strings: &[],
                         depth: depth + 1,
-                    })?;
+                    }
+                    .read(r)?;
                     match entries.iter_mut().find(|(k, _)| **k == *key) {
                         Some(slot) => slot.1 = v,
                         None => entries.push((Arc::from(&*key), v)),
                     }
                 }
+                r.close()?;
                 let mut out = Vec::with_capacity(entries.len());
                 for (k, v) in entries {
                     match v {
@@ -605,7 +564,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                 Ok(Ok(Value::Map(Arc::new(out))))
             }
             _ => {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                r.skip_rest(true)?;
                 Ok(self.mismatch("a map"))
             }
         }

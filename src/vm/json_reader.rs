@@ -103,6 +103,58 @@ impl<'de> JsonReader<'de> {
         Ok(Some(key))
     }
 
+    /// Like [`JsonReader::next_key`] for an object whose interesting keys
+    /// are known: `Some(Some(i))` for `probes[i]`, `Some(None)` for any
+    /// other key (its `:` read too), `None` at the closing `}`. A key is
+    /// usually recognised in place, without reading it as a string first.
+    pub fn next_key_among(
+        &mut self,
+        first: bool,
+        probes: &[KeyProbe],
+    ) -> Result<Option<Option<usize>>, Bail> {
+        match (self.next_token()?, first) {
+            (b'}', _) => {
+                self.closed = true;
+                return Ok(None);
+            }
+            (b'"', true) => {}
+            (b',', false) => self.expect(b'"')?,
+            _ => return Err(Bail),
+        }
+        let rest = &self.bytes()[self.pos..];
+        let head = rest
+            .get(..8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes);
+        let in_place = match head {
+            // A probe that is not direct never matches: its mask is zero
+            // and its head is not.
+            Some(w) => probes.iter().position(|p| {
+                w & p.mask == p.head
+                    && (p.quoted.len() <= 8 || rest.get(8..p.quoted.len()) == Some(&p.quoted[8..]))
+            }),
+            None => probes
+                .iter()
+                .position(|p| p.direct && rest.starts_with(&p.quoted)),
+        };
+        let found = match in_place {
+            Some(i) => {
+                self.pos += probes[i].quoted.len();
+                Some(i)
+            }
+            // A plain key that matched nothing in place is none of them;
+            // one with escapes is compared decoded.
+            None => match self.string()? {
+                Some(_) => None,
+                None => probes
+                    .iter()
+                    .position(|p| p.key() == self.scratch.as_bytes()),
+            },
+        };
+        self.expect(b':')?;
+        Ok(Some(found))
+    }
+
     /// The last string decoded with escapes.
     pub fn scratch(&self) -> &str {
         &self.scratch
@@ -112,6 +164,74 @@ impl<'de> JsonReader<'de> {
     pub fn peek_token(&mut self) -> Result<u8, Bail> {
         self.skip_ws();
         self.peek().ok_or(Bail)
+    }
+
+    /// Reads the start of the next value.
+    pub fn token(&mut self) -> Result<Token<'de>, Bail> {
+        Ok(match self.next_token()? {
+            b'"' => Token::Str(self.string()?),
+            b'{' => {
+                self.open()?;
+                Token::Object
+            }
+            b'[' => {
+                self.open()?;
+                Token::Array
+            }
+            b't' => {
+                self.literal(b"rue")?;
+                Token::Bool(true)
+            }
+            b'f' => {
+                self.literal(b"alse")?;
+                Token::Bool(false)
+            }
+            b'n' => {
+                self.literal(b"ull")?;
+                Token::Null
+            }
+            b'-' | b'0'..=b'9' => {
+                self.pos -= 1;
+                self.number()?
+            }
+            _ => return Err(Bail),
+        })
+    }
+
+    /// Whether another element of an array follows (its `,` read), or
+    /// the closing `]` (read).
+    pub fn next_element(&mut self, first: bool) -> Result<bool, Bail> {
+        match (self.peek_token()?, first) {
+            (b']', _) => {
+                self.pos += 1;
+                self.closed = true;
+                Ok(false)
+            }
+            (b',', false) => {
+                self.pos += 1;
+                Ok(true)
+            }
+            (_, true) => Ok(true),
+            _ => Err(Bail),
+        }
+    }
+
+    /// Skips the rest of the object (or array) whose opening bracket
+    /// [`JsonReader::token`] read, through its closing bracket.
+    pub fn skip_rest(&mut self, object: bool) -> Result<(), Bail> {
+        let mut first = true;
+        if object {
+            while self.next_key(first)?.is_some() {
+                first = false;
+                self.skip_value()?;
+            }
+        } else {
+            while self.next_element(first)? {
+                first = false;
+                self.skip_value()?;
+            }
+        }
+        self.close()
     }
 
     fn bytes(&self) -> &'de [u8] {
@@ -289,7 +409,7 @@ impl<'de> JsonReader<'de> {
     /// Reads a number as serde_json does: an integer without fraction or
     /// exponent that fits is `U64` (or `I64` when negative); anything else,
     /// `-0` included, is a float.
-    fn number(&mut self) -> Result<Number, Bail> {
+    fn number(&mut self) -> Result<Token<'de>, Bail> {
         let start = self.pos;
         let negative = self.peek() == Some(b'-');
         if negative {
@@ -307,20 +427,20 @@ impl<'de> JsonReader<'de> {
                     None => self.text[start..self.pos].parse().map_err(|_| Bail)?,
                 };
             return if f.is_finite() {
-                Ok(Number::F64(f))
+                Ok(Token::F64(f))
             } else {
                 Err(Bail)
             };
         }
         if !negative {
-            return Ok(Number::U64(magnitude));
+            return Ok(Token::U64(magnitude));
         }
         let value = (magnitude as i64).wrapping_neg();
         Ok(if value >= 0 {
             // `-0`, or below `i64::MIN`.
-            Number::F64(-(magnitude as f64))
+            Token::F64(-(magnitude as f64))
         } else {
-            Number::I64(value)
+            Token::I64(value)
         })
     }
 
@@ -552,33 +672,79 @@ fn exact_decimal(integer: u64, overflow: bool, fraction: &[u8]) -> Option<f64> {
     Some(m as f64 / POW10[digits.len()])
 }
 
-/// A number as serde_json reports it to a visitor.
-enum Number {
+/// An object key a caller looks for, prepared so that the key can be
+/// recognised in the text in place, usually with one 8-byte comparison.
+#[derive(Clone, Debug)]
+pub struct KeyProbe {
+    /// The key's bytes and the closing quote.
+    quoted: Box<[u8]>,
+    /// The first (up to) eight bytes of `quoted`, little-endian, and the
+    /// mask of the bytes that count.
+    head: u64,
+    mask: u64,
+    /// False when the key holds a character JSON must escape: then it is
+    /// only ever matched decoded.
+    direct: bool,
+}
+
+impl KeyProbe {
+    pub fn new(key: &str) -> KeyProbe {
+        let mut quoted = key.as_bytes().to_vec();
+        quoted.push(b'"');
+        let mut head = [0u8; 8];
+        let n = quoted.len().min(8);
+        head[..n].copy_from_slice(&quoted[..n]);
+        let direct = !key.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
+        let (head, mask) = match (direct, n) {
+            (false, _) => (1, 0),
+            (true, 8) => (u64::from_le_bytes(head), u64::MAX),
+            (true, n) => (u64::from_le_bytes(head), (1u64 << (8 * n)) - 1),
+        };
+        KeyProbe {
+            direct,
+            head,
+            mask,
+            quoted: quoted.into(),
+        }
+    }
+
+    fn key(&self) -> &[u8] {
+        &self.quoted[..self.quoted.len() - 1]
+    }
+}
+
+/// The start of a value, as [`JsonReader::token`] reads it. Numbers are
+/// told apart as serde_json tells them apart for a visitor.
+pub enum Token<'de> {
+    Null,
+    Bool(bool),
     U64(u64),
     I64(i64),
     F64(f64),
+    /// A string; `None` when it had escapes and was decoded into
+    /// [`JsonReader::scratch`].
+    Str(Option<&'de str>),
+    /// `[` is read: the caller reads the elements with
+    /// [`JsonReader::next_element`] and ends with [`JsonReader::close`].
+    Array,
+    /// `{` is read: the caller reads the entries with
+    /// [`JsonReader::next_key`] and ends with [`JsonReader::close`].
+    Object,
 }
 
 impl<'de> de::Deserializer<'de> for &mut JsonReader<'de> {
     type Error = Bail;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Bail> {
-        match self.next_token()? {
-            b'"' => match self.string()? {
-                Some(s) => visitor.visit_borrowed_str(s),
-                None => visitor.visit_str(&self.scratch),
-            },
-            b'{' => {
-                self.open()?;
-                let value = visitor.visit_map(Entries {
-                    reader: &mut *self,
-                    first: true,
-                })?;
-                self.close()?;
-                Ok(value)
-            }
-            b'[' => {
-                self.open()?;
+        match self.token()? {
+            Token::Null => visitor.visit_unit(),
+            Token::Bool(v) => visitor.visit_bool(v),
+            Token::U64(n) => visitor.visit_u64(n),
+            Token::I64(n) => visitor.visit_i64(n),
+            Token::F64(f) => visitor.visit_f64(f),
+            Token::Str(Some(s)) => visitor.visit_borrowed_str(s),
+            Token::Str(None) => visitor.visit_str(&self.scratch),
+            Token::Array => {
                 let value = visitor.visit_seq(Elements {
                     reader: &mut *self,
                     first: true,
@@ -586,27 +752,14 @@ impl<'de> de::Deserializer<'de> for &mut JsonReader<'de> {
                 self.close()?;
                 Ok(value)
             }
-            b't' => {
-                self.literal(b"rue")?;
-                visitor.visit_bool(true)
+            Token::Object => {
+                let value = visitor.visit_map(Entries {
+                    reader: &mut *self,
+                    first: true,
+                })?;
+                self.close()?;
+                Ok(value)
             }
-            b'f' => {
-                self.literal(b"alse")?;
-                visitor.visit_bool(false)
-            }
-            b'n' => {
-                self.literal(b"ull")?;
-                visitor.visit_unit()
-            }
-            b'-' | b'0'..=b'9' => {
-                self.pos -= 1;
-                match self.number()? {
-                    Number::U64(n) => visitor.visit_u64(n),
-                    Number::I64(n) => visitor.visit_i64(n),
-                    Number::F64(f) => visitor.visit_f64(f),
-                }
-            }
-            _ => Err(Bail),
         }
     }
 
@@ -676,20 +829,11 @@ impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Bail> {
-        let r = &mut *self.reader;
-        r.skip_ws();
-        match r.peek().ok_or(Bail)? {
-            b']' => {
-                r.pos += 1;
-                r.closed = true;
-                return Ok(None);
-            }
-            b',' if !self.first => r.pos += 1,
-            _ if self.first => {}
-            _ => return Err(Bail),
+        if !self.reader.next_element(self.first)? {
+            return Ok(None);
         }
         self.first = false;
-        seed.deserialize(&mut *r).map(Some)
+        seed.deserialize(&mut *self.reader).map(Some)
     }
 }
 
@@ -792,7 +936,7 @@ mod tests {
                 let text = format!("{sign}{int}.{frac:0places$}");
                 let mut r = JsonReader::new(&text);
                 let ours = match r.number() {
-                    Ok(Number::F64(f)) => f,
+                    Ok(Token::F64(f)) => f,
                     _ => panic!("{text} is not a float"),
                 };
                 let parsed: f64 = text.parse().unwrap();
@@ -864,6 +1008,46 @@ mod tests {
         }
         let fine = "[".repeat(100) + &"]".repeat(100);
         assert!(read(&fine).is_some());
+    }
+
+    #[test]
+    fn keys_are_recognised_in_place_or_decoded() {
+        let probes: Vec<KeyProbe> = ["age", "country", "sessions_last_week", "a\"b", ""]
+            .iter()
+            .map(|k| KeyProbe::new(k))
+            .collect();
+        let text = r#"{"age":1, "agent":2, "ag":3, "\u0061ge":4, "country":5, "sessions_last_week":6,
+            "sessions_last_weekend":7, "a\"b":8, "":9, "countr\u0079":10, "x":11, "sessions_last_wee":12}"#;
+        let mut r = JsonReader::new(text);
+        assert!(r.begin_object().unwrap());
+        let mut seen = Vec::new();
+        let mut first = true;
+        while let Some(found) = r.next_key_among(first, &probes).unwrap() {
+            first = false;
+            r.skip_value().unwrap();
+            seen.push(found);
+        }
+        r.close().unwrap();
+        assert!(r.end().is_ok());
+        let expected = [
+            Some(0),
+            None,
+            None,
+            Some(0),
+            Some(1),
+            Some(2),
+            None,
+            Some(3),
+            Some(4),
+            Some(1),
+            None,
+            None,
+        ];
+        assert_eq!(seen, expected);
+        // Near the end of the text, with fewer than eight bytes left.
+        let mut r = JsonReader::new(r#"{"age":1}"#);
+        assert!(r.begin_object().unwrap());
+        assert_eq!(r.next_key_among(true, &probes).unwrap(), Some(Some(0)));
     }
 
     #[test]
