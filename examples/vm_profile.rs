@@ -7,7 +7,8 @@
 //! program), each bound once and run N times; `e2e` binds the 20-rule
 //! program from JSON text and runs it, N times; `native` is the typed
 //! struct baseline of the same (serde_json into a struct, 20 inlined
-//! rules), the yardstick of target 2. Add `untyped` to drop the
+//! rules), the yardstick of target 2; `compile` compiles `rules/`
+//! (target 5). Add `untyped` to drop the
 //! schema; add `print` to print the program instead.
 
 #[allow(dead_code)]
@@ -30,15 +31,33 @@ fn main() {
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let schema = !args.iter().any(|a| a == "untyped");
     let rules = match which {
-        "twenty" | "e2e" | "native" => rules::twenty_rules(),
+        "twenty" | "e2e" | "native" | "compile" => rules::twenty_rules(),
         r => {
             let i: usize = r
                 .trim_start_matches('r')
                 .parse()
-                .expect("r1..r5, twenty or e2e");
+                .expect("r1..r5, twenty, e2e, native or compile");
             vec![rules::base_rules()[i - 1].clone()]
         }
     };
+    if which == "compile" {
+        // Target 5: parse, check and compile the example program in `rules/`.
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+        let mut sources = onramp::SourceMap::new();
+        for path in onramp::collect_files(std::path::Path::new(dir)).expect("rules/") {
+            let text = std::fs::read_to_string(&path).expect("rules/ reads");
+            sources.add(path.to_string_lossy(), text);
+        }
+        let mut fold = 0usize;
+        for _ in 0..n {
+            let program = onramp::Engine::new()
+                .compile_sources(black_box(sources.clone()))
+                .expect("rules/ compiles");
+            fold += program.evaluator().value_at(0).is_some() as usize;
+        }
+        println!("{which}: {fold}");
+        return;
+    }
     if which == "native" {
         // The yardstick of target 2: serde_json into the typed struct, then
         // the 20 rules inlined.
