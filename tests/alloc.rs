@@ -234,7 +234,7 @@ fn steady_state_allocations(schema: bool) -> usize {
 }
 
 #[test]
-#[ignore = "target 4 not met yet: 30,900 allocations per 100 evaluations (309/eval) measured, all in binding (record field names, record/list buffers, strings; run alone: 0); run with --ignored, ONRAMP_ALLOC_TRACE=1 prints the sites"]
+#[ignore = "target 4 not met yet: 15,900 allocations per 100 evaluations (159/eval) measured, all in binding (record and list buffers, strings; run alone: 0); run with --ignored, ONRAMP_ALLOC_TRACE=1 prints the sites"]
 fn steady_state_evaluation_with_schema_does_not_allocate() {
     assert_eq!(steady_state_allocations(true), 0);
 }

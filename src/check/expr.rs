@@ -203,10 +203,10 @@ impl Checker<'_> {
                 Ir::new(IrKind::List(items), Type::list(elem), span)
             }
             ExprKind::Map(entries) => {
-                let mut fields: Vec<(String, Type)> = Vec::new();
+                let mut fields: Vec<(Arc<str>, Type)> = Vec::new();
                 let mut out = Vec::new();
                 for (k, v) in entries {
-                    if fields.iter().any(|(n, _)| *n == k.name) {
+                    if fields.iter().any(|(n, _)| **n == *k.name) {
                         self.error(Diagnostic::error(
                             format!("key `{}` appears twice in this map", k.name),
                             k.span,
@@ -215,8 +215,9 @@ impl Checker<'_> {
                         continue;
                     }
                     let v = self.expr(v, ctx);
-                    fields.push((k.name.clone(), v.ty.clone()));
-                    out.push((Arc::from(k.name.as_str()), v));
+                    let name: Arc<str> = Arc::from(k.name.as_str());
+                    fields.push((name.clone(), v.ty.clone()));
+                    out.push((name, v));
                 }
                 Ir::new(
                     IrKind::Map(out),
@@ -694,9 +695,9 @@ impl Checker<'_> {
         }
         if ctx.actions && id.name == "actions" && !self.rule_index.contains_key("actions") {
             let action = Type::of(TypeKind::Record(Arc::from(vec![
-                ("trigger".to_string(), Type::STR),
-                ("action".to_string(), Type::STR),
-                ("payload".to_string(), Type::of(TypeKind::Map)),
+                (Arc::from("trigger"), Type::STR),
+                (Arc::from("action"), Type::STR),
+                (Arc::from("payload"), Type::of(TypeKind::Map)),
             ])));
             return Ir::new(IrKind::Actions, Type::list(action), span);
         }
@@ -719,10 +720,10 @@ impl Checker<'_> {
                     "no such field",
                 );
                 if let TypeKind::Record(fields) = &base.ty.kind {
-                    if let Some(s) = closest(&field.name, fields.iter().map(|(n, _)| n.as_str())) {
+                    if let Some(s) = closest(&field.name, fields.iter().map(|(n, _)| &**n)) {
                         d = d.with_help(format!("did you mean `{s}`?"));
                     } else {
-                        let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+                        let names: Vec<&str> = fields.iter().map(|(n, _)| &**n).collect();
                         d = d.with_note(format!("its fields are: {}", names.join(", ")));
                     }
                 }
@@ -965,7 +966,7 @@ impl Checker<'_> {
             TypeKind::Record(fields) => Some(
                 fields
                     .iter()
-                    .filter(|(n, _)| n != "props")
+                    .filter(|(n, _)| &**n != "props")
                     .cloned()
                     .collect::<Vec<_>>(),
             ),
@@ -1184,13 +1185,13 @@ impl Checker<'_> {
             kind: TypeKind::Record(Arc::from(decl.props.clone())),
             nullable: fields
                 .iter()
-                .find(|(n, _)| n == "props")
+                .find(|(n, _)| &**n == "props")
                 .is_none_or(|(_, t)| t.nullable),
         };
-        let mut fields: Vec<(String, Type)> = fields.to_vec();
-        match fields.iter_mut().find(|(n, _)| n == "props") {
+        let mut fields: Vec<(Arc<str>, Type)> = fields.to_vec();
+        match fields.iter_mut().find(|(n, _)| &**n == "props") {
             Some(f) => f.1 = props,
-            None => fields.push(("props".to_string(), props)),
+            None => fields.push((Arc::from("props"), props)),
         }
         Type {
             kind: TypeKind::Record(Arc::from(fields)),

@@ -455,9 +455,9 @@ impl<'a> Checker<'a> {
             }
         }
         Type::of(TypeKind::Record(Arc::from(vec![
-            ("name".to_string(), Type::STR),
-            ("at".to_string(), Type::TIME.nullable()),
-            ("props".to_string(), Type::of(TypeKind::Map).nullable()),
+            (Arc::from("name"), Type::STR),
+            (Arc::from("at"), Type::TIME.nullable()),
+            (Arc::from("props"), Type::of(TypeKind::Map).nullable()),
         ])))
     }
 
@@ -471,11 +471,11 @@ impl<'a> Checker<'a> {
         let TypeKind::Record(fields) = &base.kind else {
             return base;
         };
-        let mut fields: Vec<(String, Type)> = fields.to_vec();
+        let mut fields: Vec<(Arc<str>, Type)> = fields.to_vec();
         let props = Type::of(TypeKind::Record(Arc::from(decl.props.clone()))).nullable();
-        match fields.iter_mut().find(|(n, _)| n == "props") {
+        match fields.iter_mut().find(|(n, _)| &**n == "props") {
             Some(f) => f.1 = props,
-            None => fields.push(("props".to_string(), props)),
+            None => fields.push((Arc::from("props"), props)),
         }
         Type::of(TypeKind::Record(Arc::from(fields)))
     }

@@ -22,7 +22,7 @@ pub struct EventDecl {
     /// Its name.
     pub name: String,
     /// Its `props` fields.
-    pub props: Vec<(String, Type)>,
+    pub props: Vec<(Arc<str>, Type)>,
     /// Where it was declared.
     pub span: Span,
 }
@@ -87,7 +87,7 @@ impl Schema {
                     }
                     let props = props
                         .iter()
-                        .map(|(n, t)| (n.name.clone(), lower_type(t, diags)))
+                        .map(|(n, t)| (Arc::from(n.name.as_str()), lower_type(t, diags)))
                         .collect();
                     self.events.push(EventDecl {
                         name: name.value.clone(),
@@ -223,12 +223,12 @@ fn lookup_in_type(ty: &Type, rest: &[&str], depth: usize) -> Lookup {
     for (i, seg) in rest.iter().enumerate() {
         match &ty.kind {
             TypeKind::Map | TypeKind::Any => return Lookup::Found(Type::ANY),
-            TypeKind::Record(fields) => match fields.iter().find(|(n, _)| n == seg) {
+            TypeKind::Record(fields) => match fields.iter().find(|(n, _)| **n == **seg) {
                 Some((_, t)) => ty = t.clone().nullable_if(ty.nullable),
                 None => {
                     return Lookup::Missing {
                         valid_prefix: depth + i,
-                        candidates: fields.iter().map(|(n, _)| n.clone()).collect(),
+                        candidates: fields.iter().map(|(n, _)| n.to_string()).collect(),
                     }
                 }
             },
@@ -244,14 +244,14 @@ fn lookup_in_type(ty: &Type, rest: &[&str], depth: usize) -> Lookup {
 }
 
 fn object_type(level: &[(String, Node)]) -> Type {
-    let fields: Vec<(String, Type)> = level
+    let fields: Vec<(Arc<str>, Type)> = level
         .iter()
         .map(|(n, node)| {
             let t = match node {
                 Node::Leaf(t, _) => t.clone(),
                 Node::Object(children) => object_type(children),
             };
-            (n.clone(), t)
+            (Arc::from(n.as_str()), t)
         })
         .collect();
     Type::of(TypeKind::Record(fields.into()))
@@ -293,9 +293,9 @@ pub fn lower_type(t: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Type {
         },
         TypeExprKind::List(inner) => TypeKind::List(Box::new(lower_type(inner, diags))),
         TypeExprKind::Record(fields) => {
-            let mut out: Vec<(String, Type)> = Vec::new();
+            let mut out: Vec<(Arc<str>, Type)> = Vec::new();
             for (name, ty) in fields {
-                if out.iter().any(|(n, _)| *n == name.name) {
+                if out.iter().any(|(n, _)| **n == *name.name) {
                     diags.push(Diagnostic::error(
                         format!("field `{}` is declared twice in this record", name.name),
                         name.span,
@@ -303,7 +303,7 @@ pub fn lower_type(t: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Type {
                     ));
                     continue;
                 }
-                out.push((name.name.clone(), lower_type(ty, diags)));
+                out.push((Arc::from(name.name.as_str()), lower_type(ty, diags)));
             }
             TypeKind::Record(out.into())
         }

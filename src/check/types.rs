@@ -35,7 +35,7 @@ pub enum TypeKind {
     /// An untyped map (`map`, map values whose keys vary).
     Map,
     /// A record with known fields (`{ name: string, at: time }`).
-    Record(Arc<[(String, Type)]>),
+    Record(Arc<[(Arc<str>, Type)]>),
 }
 
 /// A type and whether it may be `null`.
@@ -156,7 +156,7 @@ impl Type {
             TypeKind::Null => Some(Type::NULL),
             TypeKind::Record(fields) => fields
                 .iter()
-                .find(|(n, _)| n == name)
+                .find(|(n, _)| **n == *name)
                 .map(|(_, t)| t.clone().nullable_if(self.nullable)),
             _ => None,
         }

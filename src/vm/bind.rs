@@ -208,9 +208,9 @@ pub fn convert(json: &Json, ty: &Type, path: PathFn<'_>, limits: &Limits) -> Bou
             Json::Object(map) => {
                 let mut out = Vec::with_capacity(fields.len());
                 for (name, fty) in fields.iter() {
-                    let v = map.get(name).unwrap_or(&Json::Null);
+                    let v = map.get(&**name).unwrap_or(&Json::Null);
                     let child = convert(v, fty, &|| format!("{}.{name}", path()), limits)?;
-                    out.push((Arc::from(name.as_str()), child));
+                    out.push((name.clone(), child));
                 }
                 Ok(Value::Map(Arc::new(out)))
             }

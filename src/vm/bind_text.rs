@@ -481,7 +481,17 @@ impl ValueRead<'_> {
     fn object(&self, r: &mut JsonReader<'_>) -> Result<Bound, Bail> {
         match &self.ty.kind {
             TypeKind::Record(fields) => {
-                let mut found: Vec<Option<Bound>> = vec![None; fields.len()];
+                // Small records (event elements) keep their fields on the
+                // stack: one allocation less per element.
+                let mut small: [Option<Bound>; 8] = [const { None }; 8];
+                let mut large: Vec<Option<Bound>> = Vec::new();
+                let found: &mut [Option<Bound>] = match small.get_mut(..fields.len()) {
+                    Some(small) => small,
+                    None => {
+                        large.resize(fields.len(), None);
+                        &mut large
+                    }
+                };
                 let mut first = true;
                 while let Some(key) = r.next_key(first)? {
                     first = false;
@@ -507,7 +517,7 @@ impl ValueRead<'_> {
                 // Fields in declared order; the first bad one decides.
                 let mut out = Vec::with_capacity(fields.len());
                 for ((name, fty), got) in fields.iter().zip(found) {
-                    let v = got.unwrap_or_else(|| {
+                    let v = got.take().unwrap_or_else(|| {
                         ValueRead {
                             ty: fty,
                             path: &PathCtx::Key(self.path, name),
@@ -518,7 +528,7 @@ impl ValueRead<'_> {
                         .null()
                     });
                     match v {
-                        Ok(v) => out.push((Arc::from(name.as_str()), v)),
+                        Ok(v) => out.push((name.clone(), v)),
                         Err(e) => return Ok(Err(e)),
                     }
                 }
