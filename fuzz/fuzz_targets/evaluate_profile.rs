@@ -1,8 +1,8 @@
 //! Arbitrary bytes as a profile for the example program in `rules/`:
 //! `Evaluator::evaluate_str` on the text and `Program::evaluate` on what
-//! serde_json makes of it must never panic or hang. When the bytes are a
-//! JSON object the VM is also compared with the reference evaluator, and
-//! the bytes are tried as the incoming event of a trigger.
+//! serde_json makes of it must never panic or hang, and must agree. When
+//! the bytes are a JSON object the VM is also compared with the reference
+//! evaluator, and the bytes are tried as the incoming event of a trigger.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -52,14 +52,26 @@ fuzz_target!(|data: &[u8]| {
     let program = program();
     let ctx = Context::at_millis(NOW_MS);
     let mut evaluator = program.evaluator();
-    if let Ok(text) = std::str::from_utf8(data) {
-        let _ = evaluator.evaluate_str(text, &ctx);
+    let text = std::str::from_utf8(data).ok();
+    let from_text = text.map(|text| {
+        let bound = evaluator.evaluate_str(text, &ctx).map(|()| evaluator.result().to_json());
         let mut out = String::new();
         evaluator.write_result_json(&mut out);
-    }
+        bound
+    });
     let Ok(json) = serde_json::from_slice::<Json>(data) else {
         return;
     };
+    // The text binder (its own JSON reader) must bind what serde_json's
+    // Value binds, errors included.
+    if let Some(from_text) = from_text {
+        let from_value = program.evaluate(&json, &ctx).map(|r| r.to_json());
+        assert_eq!(
+            from_text.map_err(|e| e.to_string()),
+            from_value.map_err(|e| e.to_string()),
+            "text and Value binding disagree"
+        );
+    }
     let vm = program.evaluate(&json, &ctx).map(|r| r.to_json());
     let reference = onramp::reference::evaluate(program, &json, &ctx).map(|r| r.to_json());
     assert_eq!(vm, reference, "the VM and the reference evaluator disagree");
