@@ -365,6 +365,7 @@ impl Program {
         Evaluator {
             program: self,
             machine: Machine::default(),
+            list_elements: Vec::new(),
         }
     }
 
@@ -456,6 +457,8 @@ impl Context {
 pub struct Evaluator<'p> {
     pub(crate) program: &'p Program,
     pub(crate) machine: Machine,
+    /// Reused by text binding for the elements of lists being read.
+    list_elements: Vec<Value>,
 }
 
 impl<'p> Evaluator<'p> {
@@ -487,6 +490,7 @@ impl<'p> Evaluator<'p> {
                 &program.limits,
                 &mut m.slots,
                 &mut m.seen,
+                &mut self.list_elements,
             )
             .is_ok();
         if !read {

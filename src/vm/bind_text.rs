@@ -94,6 +94,7 @@ pub fn bind_text(
     limits: &Limits,
     out: &mut Vec<Bound>,
     seen: &mut Vec<bool>,
+    elements: &mut Vec<Value>,
 ) -> Result<(), Bail> {
     // Every slot is overwritten (from the profile, or as missing at the
     // end), so the last profile's values are dropped there, not here.
@@ -107,12 +108,14 @@ pub fn bind_text(
     if !reader.begin_object()? {
         return Err(Bail);
     }
+    elements.clear();
     let mut walk = Walk {
         plan,
         slots,
         limits,
         out,
         seen,
+        elements,
     };
     walk.entries(&mut reader, 0)?;
     reader.end()?;
@@ -133,6 +136,9 @@ struct Walk<'a> {
     limits: &'a Limits,
     out: &'a mut Vec<Bound>,
     seen: &'a mut Vec<bool>,
+    /// Elements of the lists being read, kept across profiles so that a
+    /// list costs one allocation (its own).
+    elements: &'a mut Vec<Value>,
 }
 
 impl Walk<'_> {
@@ -173,7 +179,7 @@ impl Walk<'_> {
                     strings: self.plan.strings.get(id as usize).map_or(&[], |v| v),
                     depth: 0,
                 }
-                .read(r)?;
+                .read(r, self.elements)?;
                 self.seen[id as usize] = true;
                 self.out[id as usize] = bound;
                 Ok(())
@@ -274,7 +280,7 @@ struct ValueRead<'a> {
 impl ValueRead<'_> {
     /// Reads the next value from the text. `Err` only when the reader
     /// gives up; bad data is an `Err` inside the `Bound`.
-    fn read(&self, r: &mut JsonReader<'_>) -> Result<Bound, Bail> {
+    fn read(&self, r: &mut JsonReader<'_>, elements: &mut Vec<Value>) -> Result<Bound, Bail> {
         if self.too_deep() {
             r.skip_value()?;
             return Ok(self.too_deep_error());
@@ -294,8 +300,8 @@ impl ValueRead<'_> {
             Token::F64(f) => self.float(f),
             Token::Str(Some(s)) => self.text(s),
             Token::Str(None) => self.text(r.scratch()),
-            Token::Array => self.list(r)?,
-            Token::Object => self.object(r)?,
+            Token::Array => self.list(r, elements)?,
+            Token::Object => self.object(r, elements)?,
         })
     }
 
@@ -422,8 +428,9 @@ impl ValueRead<'_> {
         )))
     }
 
-    /// The elements of a list whose `[` is read.
-    fn list(&self, r: &mut JsonReader<'_>) -> Result<Bound, Bail> {
+    /// The elements of a list whose `[` is read, gathered on top of
+    /// `elements` (nested lists stack up there).
+    fn list(&self, r: &mut JsonReader<'_>, elements: &mut Vec<Value>) -> Result<Bound, Bail> {
         let element = match &self.ty.kind {
             TypeKind::List(e) => Some(&**e),
             TypeKind::Any | TypeKind::Null => None,
@@ -432,7 +439,7 @@ impl ValueRead<'_> {
                 return Ok(self.mismatch("a list"));
             }
         };
-        let mut items = Vec::new();
+        let start = elements.len();
         let mut first_error: Option<Arc<str>> = None;
         let mut n = 0usize;
         while r.next_element(n == 0)? {
@@ -461,24 +468,26 @@ impl ValueRead<'_> {
                     depth: self.depth + 1,
                 },
             };
-            match read.read(r)? {
-                Ok(v) => items.push(v),
+            match read.read(r, elements)? {
+                Ok(v) => elements.push(v),
                 Err(e) => first_error = Some(e),
             }
             n += 1;
         }
         r.close()?;
+        // One allocation, of the exact size (`Drain` knows its length).
+        let items: Arc<[Value]> = elements.drain(start..).collect();
         if n > self.limits.max_list_len {
             return Ok(self.too_long(n));
         }
         Ok(match first_error {
             Some(e) => Err(e),
-            None => Ok(Value::List(items.into())),
+            None => Ok(Value::List(items)),
         })
     }
 
     /// The entries of an object whose `{` is read.
-    fn object(&self, r: &mut JsonReader<'_>) -> Result<Bound, Bail> {
+    fn object(&self, r: &mut JsonReader<'_>, elements: &mut Vec<Value>) -> Result<Bound, Bail> {
         match &self.ty.kind {
             TypeKind::Record(fields) => {
                 // Small records (event elements) keep their fields on the
@@ -507,7 +516,7 @@ impl ValueRead<'_> {
                                     strings: &[],
                                     depth: 0,
                                 }
-                                .read(r)?,
+                                .read(r, elements)?,
                             );
                         }
                         None => r.skip_value()?,
@@ -557,7 +566,7 @@ impl ValueRead<'_> {
                         strings: &[],
                         depth: depth + 1,
                     }
-                    .read(r)?;
+                    .read(r, elements)?;
                     match entries.iter_mut().find(|(k, _)| **k == *key) {
                         Some(slot) => slot.1 = v,
                         None => entries.push((Arc::from(&*key), v)),
@@ -622,9 +631,17 @@ mod tests {
             &program.limits,
         );
         let (mut out, mut seen) = (Vec::new(), Vec::new());
-        let fast = bind_text(text, plan, slots, limits, &mut out, &mut seen)
-            .ok()
-            .map(|()| format!("{out:?}"));
+        let fast = bind_text(
+            text,
+            plan,
+            slots,
+            limits,
+            &mut out,
+            &mut seen,
+            &mut Vec::new(),
+        )
+        .ok()
+        .map(|()| format!("{out:?}"));
         let slow = match serde_json::from_str::<Json>(text) {
             Ok(Json::Object(map)) => {
                 let mut out = Vec::new();
