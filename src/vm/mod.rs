@@ -10,10 +10,11 @@
 pub mod bind;
 pub mod bind_text;
 pub mod ops;
+pub mod plan;
 
 use crate::bucket;
 use crate::check::ir::{AggKind, RuleKind};
-use crate::compile::branch::{ConditionCode, Fast, Operand, Test, ANSWER_FALSE, ANSWER_TRUE};
+use crate::compile::branch::{Fast, Operand, Test, ANSWER_FALSE, ANSWER_TRUE};
 use crate::compile::opcode::{Accepts, BinOp, Op, WindowKind};
 use crate::compile::{Chunk, ChunkId, RuleCode};
 use crate::program::Program;
@@ -21,6 +22,7 @@ use crate::span::Span;
 use crate::syntax::ast::HitPolicy;
 use crate::value::{article, Value};
 use bind::Bound;
+use plan::PlanBranch;
 use std::sync::Arc;
 
 /// Where a run-time error arose.
@@ -214,24 +216,15 @@ impl Machine {
     /// Runs every output rule in source order, then the triggers listening
     /// to the incoming event.
     pub(crate) fn evaluate(&mut self, program: &Program) {
-        for &id in &program.bytecode.outputs {
-            if self.state[id as usize] != RuleState::Pending {
-                continue;
-            }
-            // Most segments are condition code: decided here, without the
-            // general rule path's dispatch.
-            if let (RuleCode::Segment(chunk), true) = (
-                &program.bytecode.rules[id as usize],
-                self.steps <= self.budget,
-            ) {
-                if let Some(code) = &program.bytecode.chunks[*chunk as usize].condition {
-                    self.state[id as usize] = RuleState::Running;
-                    let result = self.run_tests(program, code).map(Value::Bool);
-                    let _ = self.finish(program, id, result);
-                    continue;
+        if self.branch_log.is_some() {
+            // Coverage logs every branch outcome: the general path does.
+            for &id in &program.bytecode.outputs {
+                if self.state[id as usize] == RuleState::Pending {
+                    let _ = self.rule(program, id);
                 }
             }
-            let _ = self.rule(program, id);
+        } else {
+            self.run_plan(program);
         }
         if let Some(Ok(event)) = &self.event {
             let Some(Value::Str(name)) = event.get("name").cloned() else {
@@ -243,6 +236,93 @@ impl Machine {
                 }
             }
         }
+    }
+
+    /// Runs the output rules by the program's plan: planned segments and
+    /// decisions are decided here, the rest take the general rule path.
+    fn run_plan(&mut self, program: &Program) {
+        let plan = &program.run_plan;
+        for step in &plan.steps {
+            let id = step.rule;
+            if self.state[id as usize] != RuleState::Pending {
+                continue;
+            }
+            if step.start == step.end {
+                let _ = self.rule(program, id);
+                continue;
+            }
+            // As `rule` would: a rule reached after the budget ran out fails.
+            if self.steps > self.budget {
+                let _ = self.out_of_steps(program, id);
+                continue;
+            }
+            self.state[id as usize] = RuleState::Running;
+            let branches = &plan.branches[step.start as usize..step.end as usize];
+            if let Err(f) = self.planned_rule(program, id, branches) {
+                let _ = self.failed(program, id, f);
+            }
+        }
+    }
+
+    /// Evaluates a running planned rule and memoises its value: a
+    /// segment's truth, or the value of a decision's first branch whose
+    /// condition holds (null if none). The one place the plan decides
+    /// conditions, so the test loop is inlined once.
+    #[inline(always)]
+    fn planned_rule(
+        &mut self,
+        program: &Program,
+        id: u32,
+        branches: &[PlanBranch],
+    ) -> Result<(), Fault> {
+        for b in branches {
+            let hit = if b.condition == plan::NONE {
+                true
+            } else {
+                match self.decide(program, b.condition) {
+                    Ok(hit) => hit,
+                    // A segment fails with its condition.
+                    Err(f) if b.value == plan::TRUTH => return Err(f),
+                    Err(f) => self.branch_failed(program, id, f)?,
+                }
+            };
+            if b.value == plan::TRUTH {
+                self.memoise(id, Value::Bool(hit));
+                return Ok(());
+            }
+            if hit {
+                return self.planned_value(program, id, b);
+            }
+        }
+        self.memoise(id, Value::Null);
+        Ok(())
+    }
+
+    /// A planned decision's value, from its branch `b`: a constant is
+    /// charged and stored without running its chunk (and not even stored
+    /// when the decision already holds it from the last profile).
+    #[inline(always)]
+    fn planned_value(&mut self, program: &Program, id: u32, b: &PlanBranch) -> Result<(), Fault> {
+        let Some(k) = program.bytecode.consts.get(b.constant as usize) else {
+            let v = self.decision_value(program, id, b.value)?;
+            self.memoise(id, v);
+            return Ok(());
+        };
+        self.charge(b.constant_cost)?;
+        let held = &mut self.values[id as usize];
+        let same = matches!((&*held, k), (Value::Str(h), Value::Str(k)) if Arc::ptr_eq(h, k));
+        if !same {
+            store(held, k.clone());
+        }
+        self.state[id as usize] = RuleState::Done;
+        Ok(())
+    }
+
+    /// Stores a running rule's value and marks it done.
+    #[inline(always)]
+    fn memoise(&mut self, id: u32, v: Value) {
+        store(&mut self.values[id as usize], v);
+        self.state[id as usize] = RuleState::Done;
     }
 
     fn trigger(&mut self, program: &Program, index: u32) {
@@ -943,56 +1023,67 @@ impl Machine {
     /// else by running it and reading the value as a condition.
     #[inline]
     fn condition(&mut self, program: &Program, chunk: ChunkId) -> Result<bool, Fault> {
-        match &program.bytecode.chunks[chunk as usize].condition {
-            Some(code) => self.run_tests(program, code),
-            None => self
+        match program.run_plan.entries[chunk as usize] {
+            plan::NONE => self
                 .run(program, chunk)
                 .and_then(|v| self.truthy(&v, program, chunk)),
+            entry => self.run_tests(program, entry),
         }
     }
 
-    /// Runs condition code (see [`crate::compile::branch`]): each test
-    /// charges and fails exactly as the chunk's instructions would.
-    fn run_tests(&mut self, program: &Program, code: &ConditionCode) -> Result<bool, Fault> {
+    /// Runs condition code (see [`crate::compile::branch`]) from its
+    /// entry in the plan's tests.
+    fn run_tests(&mut self, program: &Program, entry: u32) -> Result<bool, Fault> {
+        self.decide(program, entry)
+    }
+
+    /// Decides the plan's tests from `entry`: each test charges and fails
+    /// exactly as the chunk's instructions would. (The loop of
+    /// [`Self::run_tests`], inlined where the plan runs rules.)
+    #[inline(always)]
+    fn decide(&mut self, program: &Program, entry: u32) -> Result<bool, Fault> {
+        let plan = &program.run_plan;
         // Fast tests cannot fail and change nothing but the step count, so
         // their steps are summed here and checked against the budget before
         // the next exact test and at the answer: the outcome is the same as
         // checking after each.
         let mut steps = self.steps;
-        let mut at = code.entry;
+        let mut at = entry;
         loop {
-            let test = &code.tests[at as usize];
-            let truth = match self.fast_truth(&test.fast) {
+            let fast = &plan.fast[at as usize];
+            let next = match self.fast_truth(&fast.fast) {
                 Some(truth) => {
-                    steps += u64::from(test.fast_cost);
-                    truth
+                    steps += u64::from(fast.cost[usize::from(truth)]);
+                    fast.next[usize::from(truth)]
                 }
                 None => {
                     self.steps = steps;
                     if steps > self.budget {
                         return Err(Fault::Budget);
                     }
+                    let test = &plan.tests[at as usize];
                     let truth = self.exact_truth(program, test)?;
-                    steps = self.steps;
-                    truth
+                    let exit = test.exits[usize::from(truth)];
+                    steps = self.steps + u64::from(exit.cost);
+                    exit.to
                 }
             };
-            let exit = test.exits[usize::from(truth)];
-            steps += u64::from(exit.cost);
-            if exit.to >= ANSWER_FALSE {
+            if next >= ANSWER_FALSE {
                 self.steps = steps;
                 if steps > self.budget {
                     return Err(Fault::Budget);
                 }
-                return Ok(exit.to == ANSWER_TRUE);
+                return Ok(next == ANSWER_TRUE);
             }
-            at = exit.to;
+            at = next;
         }
     }
 
     /// A test decided from a bound slot of the expected type, or `None`
-    /// for anything else (a null, another type, a data error).
-    #[inline]
+    /// for anything else (a null, another type, a data error). Inlined
+    /// into the test loops: a call per test would cost more than most
+    /// tests.
+    #[inline(always)]
     fn fast_truth(&self, fast: &Fast) -> Option<bool> {
         let slot = |s: u32| match self.slots.get(s as usize) {
             Some(Ok(v)) => Some(v),
