@@ -22,7 +22,7 @@ use crate::span::Span;
 use crate::syntax::ast::HitPolicy;
 use crate::value::{article, Value};
 use bind::Bound;
-use plan::PlanBranch;
+use plan::{FastTest, PlanBranch, PlanStep};
 use std::sync::Arc;
 
 /// Where a run-time error arose.
@@ -238,91 +238,76 @@ impl Machine {
         }
     }
 
-    /// Runs the output rules by the program's plan: planned segments and
-    /// decisions are decided here, the rest take the general rule path.
+    /// Runs the output rules by the program's plan: the fast loop decides
+    /// what it can from the bound slots; each rule it leaves takes the
+    /// general path, and the fast loop resumes after it.
     fn run_plan(&mut self, program: &Program) {
-        let plan = &program.run_plan;
-        for step in &plan.steps {
-            let id = step.rule;
-            if self.state[id as usize] != RuleState::Pending {
-                continue;
-            }
-            if step.start == step.end {
-                let _ = self.rule(program, id);
-                continue;
-            }
-            // As `rule` would: a rule reached after the budget ran out fails.
-            if self.steps > self.budget {
-                let _ = self.out_of_steps(program, id);
-                continue;
-            }
-            self.state[id as usize] = RuleState::Running;
-            let branches = &plan.branches[step.start as usize..step.end as usize];
-            if let Err(f) = self.planned_rule(program, id, branches) {
-                let _ = self.failed(program, id, f);
-            }
-        }
-    }
-
-    /// Evaluates a running planned rule and memoises its value: a
-    /// segment's truth, or the value of a decision's first branch whose
-    /// condition holds (null if none). The one place the plan decides
-    /// conditions, so the test loop is inlined once.
-    #[inline(always)]
-    fn planned_rule(
-        &mut self,
-        program: &Program,
-        id: u32,
-        branches: &[PlanBranch],
-    ) -> Result<(), Fault> {
-        for b in branches {
-            let hit = if b.condition == plan::NONE {
-                true
-            } else {
-                match self.decide(program, b.condition) {
-                    Ok(hit) => hit,
-                    // A segment fails with its condition.
-                    Err(f) if b.value == plan::TRUTH => return Err(f),
-                    Err(f) => self.branch_failed(program, id, f)?,
+        let steps = &program.run_plan.steps;
+        let mut next = 0;
+        while next < steps.len() {
+            next = self.run_fast(program, next);
+            if let Some(step) = steps.get(next) {
+                let id = match *step {
+                    PlanStep::Segment { rule, .. }
+                    | PlanStep::Decision { rule, .. }
+                    | PlanStep::General(rule) => rule,
+                };
+                if self.state[id as usize] == RuleState::Pending {
+                    let _ = self.rule(program, id);
                 }
-            };
-            if b.value == plan::TRUTH {
-                self.memoise(id, Value::Bool(hit));
-                return Ok(());
-            }
-            if hit {
-                return self.planned_value(program, id, b);
+                next += 1;
             }
         }
-        self.memoise(id, Value::Null);
-        Ok(())
     }
 
-    /// A planned decision's value, from its branch `b`: a constant is
-    /// charged and stored without running its chunk (and not even stored
-    /// when the decision already holds it from the last profile).
-    #[inline(always)]
-    fn planned_value(&mut self, program: &Program, id: u32, b: &PlanBranch) -> Result<(), Fault> {
-        let Some(k) = program.bytecode.consts.get(b.constant as usize) else {
-            let v = self.decision_value(program, id, b.value)?;
-            self.memoise(id, v);
-            return Ok(());
+    /// Decides planned rules from step `from` on for as long as typed
+    /// slots decide their tests; returns the first step it leaves to the
+    /// general path (or the number of steps). A rule is committed only
+    /// once it is decided entirely within the budget; a rule left behind
+    /// is untouched (fast tests change nothing but a local step count),
+    /// so the general path evaluates it from the start, exactly as it
+    /// would have anyway. The machine's vectors are borrowed apart so
+    /// that the loop's state stays in registers.
+    fn run_fast(&mut self, program: &Program, from: usize) -> usize {
+        let plan = &program.run_plan;
+        let consts = &program.bytecode.consts[..];
+        let mut run = FastRun {
+            slots: &self.slots,
+            tests: &plan.fast,
+            steps: self.steps,
+            budget: self.budget,
         };
-        self.charge(b.constant_cost)?;
-        let held = &mut self.values[id as usize];
-        let same = matches!((&*held, k), (Value::Str(h), Value::Str(k)) if Arc::ptr_eq(h, k));
-        if !same {
-            store(held, k.clone());
+        let state = &mut self.state[..];
+        let values = &mut self.values[..];
+        let mut at = from;
+        while let Some(step) = plan.steps.get(at) {
+            match *step {
+                // Already evaluated (read by an earlier rule): nothing to do.
+                PlanStep::Segment { rule, .. } | PlanStep::Decision { rule, .. }
+                    if state[rule as usize] != RuleState::Pending => {}
+                PlanStep::Segment { rule, entry } => {
+                    let Some((truth, steps)) = run.walk(entry, run.steps) else {
+                        break;
+                    };
+                    set_bool(&mut values[rule as usize], truth);
+                    state[rule as usize] = RuleState::Done;
+                    run.steps = steps;
+                }
+                PlanStep::Decision { rule, start, end } => {
+                    let branches = &plan.branches[start as usize..end as usize];
+                    let value = &mut values[rule as usize];
+                    let Some(steps) = run.first_match(branches, consts, value) else {
+                        break;
+                    };
+                    state[rule as usize] = RuleState::Done;
+                    run.steps = steps;
+                }
+                PlanStep::General(_) => break,
+            }
+            at += 1;
         }
-        self.state[id as usize] = RuleState::Done;
-        Ok(())
-    }
-
-    /// Stores a running rule's value and marks it done.
-    #[inline(always)]
-    fn memoise(&mut self, id: u32, v: Value) {
-        store(&mut self.values[id as usize], v);
-        self.state[id as usize] = RuleState::Done;
+        self.steps = run.steps;
+        at
     }
 
     fn trigger(&mut self, program: &Program, index: u32) {
@@ -1023,25 +1008,18 @@ impl Machine {
     /// else by running it and reading the value as a condition.
     #[inline]
     fn condition(&mut self, program: &Program, chunk: ChunkId) -> Result<bool, Fault> {
-        match program.run_plan.entries[chunk as usize] {
-            plan::NONE => self
+        match program.run_plan.entries.get(chunk as usize) {
+            Some(&entry) if entry != plan::NONE => self.run_tests(program, entry),
+            _ => self
                 .run(program, chunk)
                 .and_then(|v| self.truthy(&v, program, chunk)),
-            entry => self.run_tests(program, entry),
         }
     }
 
     /// Runs condition code (see [`crate::compile::branch`]) from its
-    /// entry in the plan's tests.
+    /// entry in the plan's tests: each test charges and fails exactly as
+    /// the chunk's instructions would.
     fn run_tests(&mut self, program: &Program, entry: u32) -> Result<bool, Fault> {
-        self.decide(program, entry)
-    }
-
-    /// Decides the plan's tests from `entry`: each test charges and fails
-    /// exactly as the chunk's instructions would. (The loop of
-    /// [`Self::run_tests`], inlined where the plan runs rules.)
-    #[inline(always)]
-    fn decide(&mut self, program: &Program, entry: u32) -> Result<bool, Fault> {
         let plan = &program.run_plan;
         // Fast tests cannot fail and change nothing but the step count, so
         // their steps are summed here and checked against the budget before
@@ -1051,7 +1029,7 @@ impl Machine {
         let mut at = entry;
         loop {
             let fast = &plan.fast[at as usize];
-            let next = match self.fast_truth(&fast.fast) {
+            let next = match fast_truth(&self.slots, &fast.fast) {
                 Some(truth) => {
                     steps += u64::from(fast.cost[usize::from(truth)]);
                     fast.next[usize::from(truth)]
@@ -1076,61 +1054,6 @@ impl Machine {
                 return Ok(next == ANSWER_TRUE);
             }
             at = next;
-        }
-    }
-
-    /// A test decided from a bound slot of the expected type, or `None`
-    /// for anything else (a null, another type, a data error). Inlined
-    /// into the test loops: a call per test would cost more than most
-    /// tests.
-    #[inline(always)]
-    fn fast_truth(&self, fast: &Fast) -> Option<bool> {
-        let slot = |s: u32| match self.slots.get(s as usize) {
-            Some(Ok(v)) => Some(v),
-            _ => None,
-        };
-        match fast {
-            Fast::No => None,
-            Fast::Int(s, mask, k) => match slot(*s)? {
-                Value::Int(x) => Some(mask.admits(x.cmp(k))),
-                _ => None,
-            },
-            Fast::Float(s, mask, k) => match slot(*s)? {
-                Value::Float(x) => Some(mask.admits(x.partial_cmp(k)?)),
-                _ => None,
-            },
-            Fast::StrEq(s, eq, k) => match slot(*s)? {
-                Value::Str(x) => Some(same_text(x, k) == *eq),
-                _ => None,
-            },
-            Fast::BoolEq(s, eq, k) => match slot(*s)? {
-                Value::Bool(x) => Some((x == k) == *eq),
-                _ => None,
-            },
-            Fast::StrIn(s, set) => match slot(*s)? {
-                Value::Str(x) => Some(set.iter().any(|k| same_text(x, k))),
-                _ => None,
-            },
-            Fast::StrInList(s, k) => match slot(*s)? {
-                Value::List(items) => {
-                    let mut found = false;
-                    for item in items.iter() {
-                        match item {
-                            Value::Str(x) => found |= same_text(x, k),
-                            _ => return None,
-                        }
-                    }
-                    Some(found)
-                }
-                _ => None,
-            },
-            Fast::Constant(b) => Some(*b),
-            Fast::IsNull(s, negated) => Some(slot(*s)?.is_null() != *negated),
-            Fast::Bool(s) => match self.slots.get(*s as usize) {
-                Some(Ok(Value::Bool(b))) => Some(*b),
-                Some(Ok(Value::Null)) | None => Some(false),
-                _ => None,
-            },
         }
     }
 
@@ -1410,6 +1333,134 @@ fn new_frame(kind: AggKind, list: Option<Arc<[Value]>>) -> IterFrame {
         acc: Value::Null,
         float_sum: 0.0,
         items: Vec::new(),
+    }
+}
+
+/// The fast loop's view of the machine: the bound slots, the planned
+/// tests, the steps so far and the budget.
+struct FastRun<'a> {
+    slots: &'a [Bound],
+    tests: &'a [FastTest],
+    steps: u64,
+    budget: u64,
+}
+
+impl FastRun<'_> {
+    /// Walks the tests from `entry`, after `steps` steps: the answer and
+    /// the steps after it, or `None` when a test needs the exact path or
+    /// the budget runs out.
+    #[inline(always)]
+    fn walk(&self, entry: u32, mut steps: u64) -> Option<(bool, u64)> {
+        let mut at = entry;
+        while at < ANSWER_FALSE {
+            let t = &self.tests[at as usize];
+            let truth = fast_truth(self.slots, &t.fast)?;
+            steps += u64::from(t.cost[usize::from(truth)]);
+            at = t.next[usize::from(truth)];
+        }
+        (steps <= self.budget).then_some((at == ANSWER_TRUE, steps))
+    }
+
+    /// A first-match decision: stores the value of its first branch whose
+    /// condition holds (null if none) and returns the steps after it, or
+    /// `None` (storing nothing) when a test needs the exact path, the
+    /// budget runs out or the value is not a constant.
+    #[inline(always)]
+    fn first_match(
+        &self,
+        branches: &[PlanBranch],
+        consts: &[Value],
+        held: &mut Value,
+    ) -> Option<u64> {
+        let mut steps = self.steps;
+        for b in branches {
+            let hit = b.condition == plan::NONE || {
+                let (hit, after) = self.walk(b.condition, steps)?;
+                steps = after;
+                hit
+            };
+            if hit {
+                let k = consts.get(b.constant as usize)?;
+                steps += u64::from(b.constant_cost);
+                if steps > self.budget {
+                    return None;
+                }
+                // The decision usually holds this constant from the last
+                // profile: no reference-count traffic then.
+                if !matches!((&*held, k), (Value::Str(h), Value::Str(k)) if Arc::ptr_eq(h, k)) {
+                    store(held, k.clone());
+                }
+                return Some(steps);
+            }
+        }
+        store(held, Value::Null);
+        Some(steps)
+    }
+}
+
+/// Overwrites a segment's value with its truth. The segment holds a bool
+/// from the last profile almost always: overwritten in place, without
+/// moving a whole `Value`.
+#[inline(always)]
+fn set_bool(held: &mut Value, truth: bool) {
+    match held {
+        Value::Bool(b) => *b = truth,
+        other => store(other, Value::Bool(truth)),
+    }
+}
+
+/// A test decided from a bound slot of the expected type, or `None`
+/// for anything else (a null, another type, a data error). Inlined
+/// into the test loops: a call per test would cost more than most
+/// tests.
+#[inline(always)]
+fn fast_truth(slots: &[Bound], fast: &Fast) -> Option<bool> {
+    let slot = |s: u32| match slots.get(s as usize) {
+        Some(Ok(v)) => Some(v),
+        _ => None,
+    };
+    match fast {
+        Fast::No => None,
+        Fast::Int(s, mask, k) => match slot(*s)? {
+            Value::Int(x) => Some(mask.admits(x.cmp(k))),
+            _ => None,
+        },
+        Fast::Float(s, mask, k) => match slot(*s)? {
+            Value::Float(x) => Some(mask.admits(x.partial_cmp(k)?)),
+            _ => None,
+        },
+        Fast::StrEq(s, eq, k) => match slot(*s)? {
+            Value::Str(x) => Some(same_text(x, k) == *eq),
+            _ => None,
+        },
+        Fast::BoolEq(s, eq, k) => match slot(*s)? {
+            Value::Bool(x) => Some((x == k) == *eq),
+            _ => None,
+        },
+        Fast::StrIn(s, set) => match slot(*s)? {
+            Value::Str(x) => Some(set.iter().any(|k| same_text(x, k))),
+            _ => None,
+        },
+        Fast::StrInList(s, k) => match slot(*s)? {
+            Value::List(items) => {
+                let mut found = false;
+                for item in items.iter() {
+                    match item {
+                        Value::Str(x) => found |= same_text(x, k),
+                        _ => return None,
+                    }
+                }
+                Some(found)
+            }
+            _ => None,
+        },
+        Fast::Constant(b) => Some(*b),
+        Fast::IsNull(s, negated) => Some(slot(*s)?.is_null() != *negated),
+        Fast::Bool(s) => match slots.get(*s as usize) {
+            Some(Ok(Value::Bool(b))) => Some(*b),
+            Some(Ok(Value::Null)) | None => Some(false),
+            _ => None,
+        },
     }
 }
 

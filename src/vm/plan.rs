@@ -1,13 +1,13 @@
-//! The run plan: a program's output rules and conditions laid out for one
-//! loop.
+//! The run plan: a program's output rules and conditions laid out for a
+//! fast loop.
 //!
-//! Most programs are segments and first-match decisions whose conditions
-//! are condition code ([`crate::compile::branch`]). Through the general
-//! rule path each of them costs a call, a `Result<Value, Fault>` and a
-//! dispatch on its `RuleCode`, and each decision branch another call; the
-//! plan says once, per output rule in source order, how it runs, so that
-//! [`super::Machine::evaluate`] decides them in its own loop. Rules of any
-//! other shape keep the general path.
+//! Most programs are segments and first-match decisions with constant
+//! values whose conditions are condition code ([`crate::compile::branch`])
+//! over typed slots. The plan says once, per output rule in source order,
+//! how such a rule is decided, so that the VM can decide it from the bound
+//! slots alone in one loop, without the general rule path's calls and
+//! `Result<Value, Fault>`s; whatever that loop cannot decide by itself it
+//! leaves to the general path.
 //!
 //! The tests of every condition of the program sit in one array, with a
 //! compact copy of what the fast path needs (the typed check, and the next
@@ -16,22 +16,20 @@
 //! they do: they are the compiled ones, but for their renumbered exits.
 
 use crate::compile::branch::{Fast, Test, ANSWER_FALSE};
+use crate::compile::opcode::Op;
 use crate::compile::{Bytecode, ChunkId, RuleCode};
 use crate::syntax::ast::HitPolicy;
 
-/// No condition: an `else` branch (always taken), or a chunk without
-/// condition code.
+/// No condition (an `else` branch, or a chunk without condition code),
+/// or no constant value.
 pub const NONE: u32 = u32::MAX;
-
-/// The value of a segment's only branch: whether its condition holds.
-pub const TRUTH: ChunkId = u32::MAX;
 
 /// How each output rule of a program runs, and every condition's tests.
 #[derive(Clone, Debug, Default)]
 pub struct RunPlan {
     /// One step per output rule, in source order.
     pub steps: Vec<PlanStep>,
-    /// The branches of planned rules.
+    /// The branches of planned decisions.
     pub branches: Vec<PlanBranch>,
     /// The tests of every condition chunk; exits index this array.
     pub tests: Vec<Test>,
@@ -41,28 +39,36 @@ pub struct RunPlan {
     pub entries: Vec<u32>,
 }
 
-/// How one output rule runs: by its planned branches
-/// `branches[start..end]`, or by the general path when there are none.
+/// How one output rule runs.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct PlanStep {
-    /// The rule.
-    pub rule: u32,
-    /// Its first branch.
-    pub start: u32,
-    /// One past its last branch (`start` for the general path).
-    pub end: u32,
+pub enum PlanStep {
+    /// A segment decided by the tests from `entry`.
+    Segment {
+        /// The rule.
+        rule: u32,
+        /// Its first test.
+        entry: u32,
+    },
+    /// A first-match decision whose conditions are all condition code:
+    /// its branches are `branches[start..end]`.
+    Decision {
+        /// The rule.
+        rule: u32,
+        /// Its first branch.
+        start: u32,
+        /// One past its last branch.
+        end: u32,
+    },
+    /// Any other rule: the general path.
+    General(u32),
 }
 
-/// One branch of a planned rule. A segment is one branch whose value is
-/// its condition's truth ([`TRUTH`]); a first-match decision has one per
-/// `when` and `else`.
+/// One branch of a planned decision.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PlanBranch {
     /// The first test of its condition, or [`NONE`] for `else`.
     pub condition: u32,
-    /// Its value's chunk, or [`TRUTH`].
-    pub value: ChunkId,
-    /// When the value is one constant (most decision values): its index
+    /// When its value is one constant (most decision values): its index
     /// in the constant pool, else [`NONE`].
     pub constant: u32,
     /// The steps of that constant.
@@ -93,55 +99,55 @@ impl RunPlan {
             plan.entries.push(entry);
         }
         for &id in &bytecode.outputs {
-            let start = plan.branches.len() as u32;
-            match &bytecode.rules[id as usize] {
-                RuleCode::Segment(chunk) => {
-                    let condition = plan.entries[*chunk as usize];
-                    if condition != NONE {
-                        plan.branches.push(PlanBranch {
-                            condition,
-                            value: TRUTH,
-                            constant: NONE,
-                            constant_cost: 0,
-                        });
-                    }
-                }
+            let step = match &bytecode.rules[id as usize] {
+                RuleCode::Segment(chunk) => match plan.entries[*chunk as usize] {
+                    NONE => PlanStep::General(id),
+                    entry => PlanStep::Segment { rule: id, entry },
+                },
                 RuleCode::Decision {
                     policy: HitPolicy::First,
                     branches,
-                } => plan.add_decision(bytecode, branches),
-                _ => {}
-            }
-            plan.steps.push(PlanStep {
-                rule: id,
-                start,
-                end: plan.branches.len() as u32,
-            });
+                } => plan.add_decision(bytecode, id, branches),
+                _ => PlanStep::General(id),
+            };
+            plan.steps.push(step);
         }
         plan
     }
 
-    /// A first-match decision's branches, planned when every condition
-    /// has condition code.
-    fn add_decision(&mut self, bytecode: &Bytecode, branches: &[(Option<ChunkId>, ChunkId)]) {
-        let condition = |c: Option<ChunkId>| c.map_or(NONE, |c| self.entries[c as usize]);
-        let planned = |c: Option<ChunkId>| c.is_none() || condition(c) != NONE;
-        if !branches.iter().all(|(c, _)| planned(*c)) {
-            return;
+    /// A first-match decision, planned when every condition has
+    /// condition code.
+    fn add_decision(
+        &mut self,
+        bytecode: &Bytecode,
+        id: u32,
+        branches: &[(Option<ChunkId>, ChunkId)],
+    ) -> PlanStep {
+        let entry = |c: Option<ChunkId>| c.map_or(NONE, |c| self.entries[c as usize]);
+        if branches
+            .iter()
+            .any(|(c, _)| c.is_some() && entry(*c) == NONE)
+        {
+            return PlanStep::General(id);
         }
+        let start = self.branches.len() as u32;
         for &(c, value) in branches {
             let chunk = &bytecode.chunks[value as usize];
             let (constant, constant_cost) = match chunk.code[..] {
-                [crate::compile::opcode::Op::Const(k)] => (k, chunk.costs[0]),
+                [Op::Const(k)] => (k, chunk.costs[0]),
                 _ => (NONE, 0),
             };
-            let condition = condition(c);
+            let condition = entry(c);
             self.branches.push(PlanBranch {
                 condition,
-                value,
                 constant,
                 constant_cost,
             });
+        }
+        PlanStep::Decision {
+            rule: id,
+            start,
+            end: self.branches.len() as u32,
         }
     }
 
