@@ -1421,8 +1421,8 @@ fn fast_truth(slots: &[Bound], fast: &Fast) -> Option<bool> {
     };
     match fast {
         Fast::No => None,
-        Fast::Int(s, mask, k) => match slot(*s)? {
-            Value::Int(x) => Some(mask.admits(x.cmp(k))),
+        Fast::Int(s, range) => match slot(*s)? {
+            Value::Int(x) => Some(range.admits(*x)),
             _ => None,
         },
         Fast::Float(s, mask, k) => match slot(*s)? {
