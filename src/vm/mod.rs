@@ -239,24 +239,23 @@ impl Machine {
     }
 
     /// Runs the output rules by the program's plan: the fast loop decides
-    /// what it can from the bound slots; each rule it leaves takes the
-    /// general path, and the fast loop resumes after it.
+    /// what it can from the bound slots; each rule it leaves, and each
+    /// rule not planned, takes the general path.
     fn run_plan(&mut self, program: &Program) {
         let steps = &program.run_plan.steps;
         let mut next = 0;
-        while next < steps.len() {
-            next = self.run_fast(program, next);
-            if let Some(step) = steps.get(next) {
-                let id = match *step {
-                    PlanStep::Segment { rule, .. }
-                    | PlanStep::Decision { rule, .. }
-                    | PlanStep::General(rule) => rule,
-                };
-                if self.state[id as usize] == RuleState::Pending {
-                    let _ = self.rule(program, id);
-                }
-                next += 1;
+        while let Some(step) = steps.get(next) {
+            if !matches!(step, PlanStep::General(_)) {
+                next = self.run_fast(program, next);
             }
+            let Some(step) = steps.get(next) else {
+                break;
+            };
+            let id = step.rule();
+            if self.state[id as usize] == RuleState::Pending {
+                let _ = self.rule(program, id);
+            }
+            next += 1;
         }
     }
 

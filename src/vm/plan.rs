@@ -63,6 +63,17 @@ pub enum PlanStep {
     General(u32),
 }
 
+impl PlanStep {
+    /// The rule of this step.
+    pub fn rule(self) -> u32 {
+        match self {
+            PlanStep::Segment { rule, .. }
+            | PlanStep::Decision { rule, .. }
+            | PlanStep::General(rule) => rule,
+        }
+    }
+}
+
 /// One branch of a planned decision.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PlanBranch {
