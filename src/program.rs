@@ -14,6 +14,7 @@ use crate::syntax;
 use crate::value::Value;
 use crate::vm::bind::{self, Bound};
 use crate::vm::bind_text::{self, BindPlan};
+use crate::vm::plan::RunPlan;
 use crate::vm::{Action, Machine, Origin, RawError};
 use serde_json::{json, Map as JsonMap, Value as Json};
 use std::collections::HashMap;
@@ -280,6 +281,7 @@ pub struct Program {
     pub(crate) names: Arc<OutputNames>,
     pub(crate) reads_profile: bool,
     pub(crate) bind_plan: BindPlan,
+    pub(crate) run_plan: RunPlan,
 }
 
 impl Program {
@@ -312,9 +314,11 @@ impl Program {
                 .iter()
                 .any(|op| matches!(op, compile::opcode::Op::Profile))
         });
+        let run_plan = RunPlan::new(&bytecode);
         Program {
             sources,
             checked,
+            run_plan,
             bytecode,
             host,
             limits,

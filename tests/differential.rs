@@ -361,3 +361,36 @@ fn fused_comparison_counts_only_evaluated_steps() {
         "{result:#}"
     );
 }
+
+/// The VM's fast loop decides planned segments and decisions from typed
+/// slots and leaves the rest to the general path, which may evaluate a
+/// later rule early (read by another). A rule that failed that way must
+/// stay failed when the loop reaches it: a third rule reading it fails
+/// too, rather than seeing its fallback `false` as a value. (`late` is
+/// condition code, so planned, but its first test needs the exact path.)
+#[test]
+fn a_rule_that_failed_when_read_early_stays_failed() {
+    let program = Program::compile(
+        "segment early = late or user.plan == \"x\"
+segment late = user.age + 1 > 2 and user.plan == \"x\"
+segment after = late or user.plan == \"x\"
+decision pick {
+  when late => \"late\"
+  when user.plan == \"x\" => \"plan\"
+  else => \"none\"
+}
+segment last = user.plan == \"x\"
+",
+    )
+    .unwrap();
+    let ctx = Context::at_millis(now_ms());
+    for profile in [
+        json!({"user": {"age": "old", "plan": "x"}}),
+        json!({"user": {"age": 3, "plan": "x"}}),
+        json!({"user": {"age": 3, "plan": "y"}}),
+    ] {
+        if let Err(e) = compare_all_budgets(&program, &profile, &ctx) {
+            panic!("{profile}: {e}");
+        }
+    }
+}

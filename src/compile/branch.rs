@@ -74,8 +74,8 @@ pub struct Test {
 pub enum Fast {
     /// No fast path.
     No,
-    /// `int_slot op int` (an ordering or equality).
-    Int(u32, Accepts, i64),
+    /// `int_slot op int` (an ordering or equality), as a range.
+    Int(u32, IntRange),
     /// `float_slot op float`.
     Float(u32, Accepts, f64),
     /// `string_slot == "s"` (or `!=` when the flag is false).
@@ -92,6 +92,62 @@ pub enum Fast {
     Constant(bool),
     /// `slot is null` (or `is not null` when the flag is true).
     IsNull(u32, bool),
+}
+
+/// The ints an `int op k` comparison admits, as one range: `x` is in it
+/// when `x - lo` (wrapping) is at most `span`, or out of it when
+/// `outside`. Every ordering or equality operator is then one subtraction
+/// and one comparison, instead of an ordering and a mask.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntRange {
+    lo: i64,
+    span: u64,
+    outside: bool,
+}
+
+impl IntRange {
+    /// The range of `x op k`, where `accepts` is `op`'s mask.
+    pub fn of(accepts: Accepts, k: i64) -> IntRange {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        let (less, equal, greater) = (
+            accepts.admits(Less),
+            accepts.admits(Equal),
+            accepts.admits(Greater),
+        );
+        let within = |lo: i64, hi: i64| IntRange {
+            lo,
+            span: hi.wrapping_sub(lo) as u64,
+            outside: false,
+        };
+        // No int at all: outside the range of every int.
+        let none = IntRange {
+            outside: true,
+            ..within(i64::MIN, i64::MAX)
+        };
+        match (less, equal, greater) {
+            (true, true, true) => within(i64::MIN, i64::MAX),
+            (false, false, false) => none,
+            (true, false, true) => IntRange {
+                outside: true,
+                ..within(k, k)
+            },
+            (false, true, false) => within(k, k),
+            (true, _, false) => match if equal { Some(k) } else { k.checked_sub(1) } {
+                Some(hi) => within(i64::MIN, hi),
+                None => none,
+            },
+            (false, _, true) => match if equal { Some(k) } else { k.checked_add(1) } {
+                Some(lo) => within(lo, i64::MAX),
+                None => none,
+            },
+        }
+    }
+
+    /// Whether `x` is admitted.
+    #[inline(always)]
+    pub fn admits(self, x: i64) -> bool {
+        (x.wrapping_sub(self.lo) as u64 <= self.span) != self.outside
+    }
 }
 
 /// The operand of a test, by how the VM evaluates it.
@@ -193,7 +249,7 @@ impl Compiler {
         let accepts = Accepts::of(op);
         let equality = matches!(op, BinOp::Eq | BinOp::Ne);
         match &self.out.consts[k as usize] {
-            Value::Int(i) => Some(Fast::Int(slot, accepts?, *i)),
+            Value::Int(i) => Some(Fast::Int(slot, IntRange::of(accepts?, *i))),
             Value::Float(f) => Some(Fast::Float(slot, accepts?, *f)),
             Value::Str(s) if equality => Some(Fast::StrEq(slot, op == BinOp::Eq, s.clone())),
             Value::Bool(b) if equality => Some(Fast::BoolEq(slot, op == BinOp::Eq, *b)),
@@ -367,6 +423,40 @@ segment r5 = user.plan is not null and true
             assert_eq!(code.tests.len(), 2, "{rule}: {code:?}");
             for test in &code.tests {
                 assert_ne!(test.fast, Fast::No, "{rule}: {test:?}");
+            }
+        }
+    }
+
+    /// An int comparison's range admits exactly what its operator does,
+    /// at the edges of the int range too.
+    #[test]
+    fn int_ranges_agree_with_their_operators() {
+        let edges = [
+            i64::MIN,
+            i64::MIN + 1,
+            -2,
+            -1,
+            0,
+            1,
+            2,
+            i64::MAX - 1,
+            i64::MAX,
+        ];
+        for op in [
+            BinOp::Lt,
+            BinOp::Le,
+            BinOp::Eq,
+            BinOp::Ne,
+            BinOp::Ge,
+            BinOp::Gt,
+        ] {
+            let accepts = Accepts::of(op).unwrap();
+            for k in edges {
+                let range = IntRange::of(accepts, k);
+                for x in edges {
+                    let expected = accepts.admits(x.cmp(&k));
+                    assert_eq!(range.admits(x), expected, "{x} {} {k}", op.symbol());
+                }
             }
         }
     }

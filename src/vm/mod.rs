@@ -11,10 +11,11 @@ pub mod bind;
 pub mod bind_text;
 mod json_reader;
 pub mod ops;
+pub mod plan;
 
 use crate::bucket;
 use crate::check::ir::{AggKind, RuleKind};
-use crate::compile::branch::{ConditionCode, Fast, Operand, Test, ANSWER_FALSE, ANSWER_TRUE};
+use crate::compile::branch::{Fast, Operand, Test, ANSWER_FALSE, ANSWER_TRUE};
 use crate::compile::opcode::{Accepts, BinOp, Op, WindowKind};
 use crate::compile::{Chunk, ChunkId, RuleCode};
 use crate::program::Program;
@@ -22,6 +23,7 @@ use crate::span::Span;
 use crate::syntax::ast::HitPolicy;
 use crate::value::{article, Value};
 use bind::Bound;
+use plan::{FastTest, PlanBranch, PlanStep};
 use std::sync::Arc;
 
 /// Where a run-time error arose.
@@ -215,24 +217,15 @@ impl Machine {
     /// Runs every output rule in source order, then the triggers listening
     /// to the incoming event.
     pub(crate) fn evaluate(&mut self, program: &Program) {
-        for &id in &program.bytecode.outputs {
-            if self.state[id as usize] != RuleState::Pending {
-                continue;
-            }
-            // Most segments are condition code: decided here, without the
-            // general rule path's dispatch.
-            if let (RuleCode::Segment(chunk), true) = (
-                &program.bytecode.rules[id as usize],
-                self.steps <= self.budget,
-            ) {
-                if let Some(code) = &program.bytecode.chunks[*chunk as usize].condition {
-                    self.state[id as usize] = RuleState::Running;
-                    let result = self.run_tests(program, code).map(Value::Bool);
-                    let _ = self.finish(program, id, result);
-                    continue;
+        if self.branch_log.is_some() {
+            // Coverage logs every branch outcome: the general path does.
+            for &id in &program.bytecode.outputs {
+                if self.state[id as usize] == RuleState::Pending {
+                    let _ = self.rule(program, id);
                 }
             }
-            let _ = self.rule(program, id);
+        } else {
+            self.run_plan(program);
         }
         if let Some(Ok(event)) = &self.event {
             let Some(Value::Str(name)) = event.get("name").cloned() else {
@@ -244,6 +237,77 @@ impl Machine {
                 }
             }
         }
+    }
+
+    /// Runs the output rules by the program's plan: the fast loop decides
+    /// what it can from the bound slots; each rule it leaves, and each
+    /// rule not planned, takes the general path.
+    fn run_plan(&mut self, program: &Program) {
+        let steps = &program.run_plan.steps;
+        let mut next = 0;
+        while let Some(step) = steps.get(next) {
+            if !matches!(step, PlanStep::General(_)) {
+                next = self.run_fast(program, next);
+            }
+            let Some(step) = steps.get(next) else {
+                break;
+            };
+            let id = step.rule();
+            if self.state[id as usize] == RuleState::Pending {
+                let _ = self.rule(program, id);
+            }
+            next += 1;
+        }
+    }
+
+    /// Decides planned rules from step `from` on for as long as typed
+    /// slots decide their tests; returns the first step it leaves to the
+    /// general path (or the number of steps). A rule is committed only
+    /// once it is decided entirely within the budget; a rule left behind
+    /// is untouched (fast tests change nothing but a local step count),
+    /// so the general path evaluates it from the start, exactly as it
+    /// would have anyway. The machine's vectors are borrowed apart so
+    /// that the loop's state stays in registers.
+    fn run_fast(&mut self, program: &Program, from: usize) -> usize {
+        let plan = &program.run_plan;
+        let consts = &program.bytecode.consts[..];
+        let mut run = FastRun {
+            slots: &self.slots,
+            tests: &plan.fast,
+            steps: self.steps,
+            budget: self.budget,
+        };
+        let state = &mut self.state[..];
+        let values = &mut self.values[..];
+        let mut at = from;
+        while let Some(step) = plan.steps.get(at) {
+            match *step {
+                // Already evaluated (read by an earlier rule): nothing to do.
+                PlanStep::Segment { rule, .. } | PlanStep::Decision { rule, .. }
+                    if state[rule as usize] != RuleState::Pending => {}
+                PlanStep::Segment { rule, entry } => {
+                    let Some((truth, steps)) = run.walk(entry, run.steps) else {
+                        break;
+                    };
+                    set_bool(&mut values[rule as usize], truth);
+                    state[rule as usize] = RuleState::Done;
+                    run.steps = steps;
+                }
+                PlanStep::Decision { rule, start, end } => {
+                    let branches = &plan.branches[start as usize..end as usize];
+                    let value = &mut values[rule as usize];
+                    let Some(steps) = run.first_match(branches, consts, value) else {
+                        break;
+                    };
+                    state[rule as usize] = RuleState::Done;
+                    run.steps = steps;
+                }
+                PlanStep::General(_) => break,
+            }
+            at += 1;
+        }
+        self.steps = run.steps;
+        at
     }
 
     fn trigger(&mut self, program: &Program, index: u32) {
@@ -944,103 +1008,52 @@ impl Machine {
     /// else by running it and reading the value as a condition.
     #[inline]
     fn condition(&mut self, program: &Program, chunk: ChunkId) -> Result<bool, Fault> {
-        match &program.bytecode.chunks[chunk as usize].condition {
-            Some(code) => self.run_tests(program, code),
-            None => self
+        match program.run_plan.entries.get(chunk as usize) {
+            Some(&entry) if entry != plan::NONE => self.run_tests(program, entry),
+            _ => self
                 .run(program, chunk)
                 .and_then(|v| self.truthy(&v, program, chunk)),
         }
     }
 
-    /// Runs condition code (see [`crate::compile::branch`]): each test
-    /// charges and fails exactly as the chunk's instructions would.
-    fn run_tests(&mut self, program: &Program, code: &ConditionCode) -> Result<bool, Fault> {
+    /// Runs condition code (see [`crate::compile::branch`]) from its
+    /// entry in the plan's tests: each test charges and fails exactly as
+    /// the chunk's instructions would.
+    fn run_tests(&mut self, program: &Program, entry: u32) -> Result<bool, Fault> {
+        let plan = &program.run_plan;
         // Fast tests cannot fail and change nothing but the step count, so
         // their steps are summed here and checked against the budget before
         // the next exact test and at the answer: the outcome is the same as
         // checking after each.
         let mut steps = self.steps;
-        let mut at = code.entry;
+        let mut at = entry;
         loop {
-            let test = &code.tests[at as usize];
-            let truth = match self.fast_truth(&test.fast) {
+            let fast = &plan.fast[at as usize];
+            let next = match fast_truth(&self.slots, &fast.fast) {
                 Some(truth) => {
-                    steps += u64::from(test.fast_cost);
-                    truth
+                    steps += u64::from(fast.cost[usize::from(truth)]);
+                    fast.next[usize::from(truth)]
                 }
                 None => {
                     self.steps = steps;
                     if steps > self.budget {
                         return Err(Fault::Budget);
                     }
+                    let test = &plan.tests[at as usize];
                     let truth = self.exact_truth(program, test)?;
-                    steps = self.steps;
-                    truth
+                    let exit = test.exits[usize::from(truth)];
+                    steps = self.steps + u64::from(exit.cost);
+                    exit.to
                 }
             };
-            let exit = test.exits[usize::from(truth)];
-            steps += u64::from(exit.cost);
-            if exit.to >= ANSWER_FALSE {
+            if next >= ANSWER_FALSE {
                 self.steps = steps;
                 if steps > self.budget {
                     return Err(Fault::Budget);
                 }
-                return Ok(exit.to == ANSWER_TRUE);
+                return Ok(next == ANSWER_TRUE);
             }
-            at = exit.to;
-        }
-    }
-
-    /// A test decided from a bound slot of the expected type, or `None`
-    /// for anything else (a null, another type, a data error).
-    #[inline]
-    fn fast_truth(&self, fast: &Fast) -> Option<bool> {
-        let slot = |s: u32| match self.slots.get(s as usize) {
-            Some(Ok(v)) => Some(v),
-            _ => None,
-        };
-        match fast {
-            Fast::No => None,
-            Fast::Int(s, mask, k) => match slot(*s)? {
-                Value::Int(x) => Some(mask.admits(x.cmp(k))),
-                _ => None,
-            },
-            Fast::Float(s, mask, k) => match slot(*s)? {
-                Value::Float(x) => Some(mask.admits(x.partial_cmp(k)?)),
-                _ => None,
-            },
-            Fast::StrEq(s, eq, k) => match slot(*s)? {
-                Value::Str(x) => Some(same_text(x, k) == *eq),
-                _ => None,
-            },
-            Fast::BoolEq(s, eq, k) => match slot(*s)? {
-                Value::Bool(x) => Some((x == k) == *eq),
-                _ => None,
-            },
-            Fast::StrIn(s, set) => match slot(*s)? {
-                Value::Str(x) => Some(set.iter().any(|k| same_text(x, k))),
-                _ => None,
-            },
-            Fast::StrInList(s, k) => match slot(*s)? {
-                Value::List(items) => {
-                    let mut found = false;
-                    for item in items.iter() {
-                        match item {
-                            Value::Str(x) => found |= same_text(x, k),
-                            _ => return None,
-                        }
-                    }
-                    Some(found)
-                }
-                _ => None,
-            },
-            Fast::Constant(b) => Some(*b),
-            Fast::IsNull(s, negated) => Some(slot(*s)?.is_null() != *negated),
-            Fast::Bool(s) => match self.slots.get(*s as usize) {
-                Some(Ok(Value::Bool(b))) => Some(*b),
-                Some(Ok(Value::Null)) | None => Some(false),
-                _ => None,
-            },
+            at = next;
         }
     }
 
@@ -1320,6 +1333,134 @@ fn new_frame(kind: AggKind, list: Option<Arc<[Value]>>) -> IterFrame {
         acc: Value::Null,
         float_sum: 0.0,
         items: Vec::new(),
+    }
+}
+
+/// The fast loop's view of the machine: the bound slots, the planned
+/// tests, the steps so far and the budget.
+struct FastRun<'a> {
+    slots: &'a [Bound],
+    tests: &'a [FastTest],
+    steps: u64,
+    budget: u64,
+}
+
+impl FastRun<'_> {
+    /// Walks the tests from `entry`, after `steps` steps: the answer and
+    /// the steps after it, or `None` when a test needs the exact path or
+    /// the budget runs out.
+    #[inline(always)]
+    fn walk(&self, entry: u32, mut steps: u64) -> Option<(bool, u64)> {
+        let mut at = entry;
+        while at < ANSWER_FALSE {
+            let t = &self.tests[at as usize];
+            let truth = fast_truth(self.slots, &t.fast)?;
+            steps += u64::from(t.cost[usize::from(truth)]);
+            at = t.next[usize::from(truth)];
+        }
+        (steps <= self.budget).then_some((at == ANSWER_TRUE, steps))
+    }
+
+    /// A first-match decision: stores the value of its first branch whose
+    /// condition holds (null if none) and returns the steps after it, or
+    /// `None` (storing nothing) when a test needs the exact path, the
+    /// budget runs out or the value is not a constant.
+    #[inline(always)]
+    fn first_match(
+        &self,
+        branches: &[PlanBranch],
+        consts: &[Value],
+        held: &mut Value,
+    ) -> Option<u64> {
+        let mut steps = self.steps;
+        for b in branches {
+            let hit = b.condition == plan::NONE || {
+                let (hit, after) = self.walk(b.condition, steps)?;
+                steps = after;
+                hit
+            };
+            if hit {
+                let k = consts.get(b.constant as usize)?;
+                steps += u64::from(b.constant_cost);
+                if steps > self.budget {
+                    return None;
+                }
+                // The decision usually holds this constant from the last
+                // profile: no reference-count traffic then.
+                if !matches!((&*held, k), (Value::Str(h), Value::Str(k)) if Arc::ptr_eq(h, k)) {
+                    store(held, k.clone());
+                }
+                return Some(steps);
+            }
+        }
+        store(held, Value::Null);
+        Some(steps)
+    }
+}
+
+/// Overwrites a segment's value with its truth. The segment holds a bool
+/// from the last profile almost always: overwritten in place, without
+/// moving a whole `Value`.
+#[inline(always)]
+fn set_bool(held: &mut Value, truth: bool) {
+    match held {
+        Value::Bool(b) => *b = truth,
+        other => store(other, Value::Bool(truth)),
+    }
+}
+
+/// A test decided from a bound slot of the expected type, or `None`
+/// for anything else (a null, another type, a data error). Inlined
+/// into the test loops: a call per test would cost more than most
+/// tests.
+#[inline(always)]
+fn fast_truth(slots: &[Bound], fast: &Fast) -> Option<bool> {
+    let slot = |s: u32| match slots.get(s as usize) {
+        Some(Ok(v)) => Some(v),
+        _ => None,
+    };
+    match fast {
+        Fast::No => None,
+        Fast::Int(s, range) => match slot(*s)? {
+            Value::Int(x) => Some(range.admits(*x)),
+            _ => None,
+        },
+        Fast::Float(s, mask, k) => match slot(*s)? {
+            Value::Float(x) => Some(mask.admits(x.partial_cmp(k)?)),
+            _ => None,
+        },
+        Fast::StrEq(s, eq, k) => match slot(*s)? {
+            Value::Str(x) => Some(same_text(x, k) == *eq),
+            _ => None,
+        },
+        Fast::BoolEq(s, eq, k) => match slot(*s)? {
+            Value::Bool(x) => Some((x == k) == *eq),
+            _ => None,
+        },
+        Fast::StrIn(s, set) => match slot(*s)? {
+            Value::Str(x) => Some(set.iter().any(|k| same_text(x, k))),
+            _ => None,
+        },
+        Fast::StrInList(s, k) => match slot(*s)? {
+            Value::List(items) => {
+                let mut found = false;
+                for item in items.iter() {
+                    match item {
+                        Value::Str(x) => found |= same_text(x, k),
+                        _ => return None,
+                    }
+                }
+                Some(found)
+            }
+            _ => None,
+        },
+        Fast::Constant(b) => Some(*b),
+        Fast::IsNull(s, negated) => Some(slot(*s)?.is_null() != *negated),
+        Fast::Bool(s) => match slots.get(*s as usize) {
+            Some(Ok(Value::Bool(b))) => Some(*b),
+            Some(Ok(Value::Null)) | None => Some(false),
+            _ => None,
+        },
     }
 }
 
