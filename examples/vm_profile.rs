@@ -8,7 +8,7 @@
 //! program from JSON text and runs it, N times; `native` is the typed
 //! struct baseline of the same (serde_json into a struct, 20 inlined
 //! rules), the yardstick of target 2; `compile` compiles `rules/`
-//! (target 5). Add `untyped` to drop the
+//! (target 5); `events` binds a profile of 1,000 events from JSON text. Add `untyped` to drop the
 //! schema; add `print` to print the program instead.
 
 #[allow(dead_code)]
@@ -31,12 +31,12 @@ fn main() {
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let schema = !args.iter().any(|a| a == "untyped");
     let rules = match which {
-        "twenty" | "e2e" | "native" | "compile" => rules::twenty_rules(),
+        "twenty" | "e2e" | "native" | "compile" | "events" => rules::twenty_rules(),
         r => {
             let i: usize = r
                 .trim_start_matches('r')
                 .parse()
-                .expect("r1..r5, twenty, e2e, native or compile");
+                .expect("r1..r5, twenty, e2e, native, compile or events");
             vec![rules::base_rules()[i - 1].clone()]
         }
     };
@@ -54,6 +54,33 @@ fn main() {
                 .compile_sources(black_box(sources.clone()))
                 .expect("rules/ compiles");
             fold += program.evaluator().value_at(0).is_some() as usize;
+        }
+        println!("{which}: {fold}");
+        return;
+    }
+    if which == "events" {
+        // Text binding of an event history: one profile of 1,000 events
+        // (three shapes), read from JSON text by a one-segment program.
+        let events: Vec<serde_json::Value> = (0..1000)
+            .map(|i| match i % 3 {
+                0 => serde_json::json!({"name": "page_view", "at": "2026-11-20T10:00:00Z"}),
+                1 => serde_json::json!({"name": "feature_used", "at": "2026-11-19T10:00:00Z",
+                                        "props": {"feature": "export"}}),
+                _ => serde_json::json!({"name": "login", "at": "2026-11-18T10:00:00Z"}),
+            })
+            .collect();
+        let text = serde_json::json!({"user": {"id": "u-1"}, "events": events}).to_string();
+        let program = Program::compile(
+            "schema {\n user.id: string\n events: list<{ name: string, at: time, props: map? }>\n}\n\
+             segment a = count(events where .name == \"login\" and .at within 7d) > 3\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let ctx = Context::at(UNIX_EPOCH + Duration::from_millis(1_795_176_000_000));
+        let mut ev = program.evaluator();
+        let mut fold = 0usize;
+        for _ in 0..n {
+            ev.evaluate_str(black_box(&text), &ctx).expect("profile binds");
+            fold += ev.value_at(0).map_or(0, |v| v.is_true() as usize);
         }
         println!("{which}: {fold}");
         return;

@@ -428,6 +428,17 @@ impl ValueRead<'_> {
         )))
     }
 
+    /// The read of one field of this record.
+    fn field<'b>(&'b self, ty: &'b Type, path: &'b PathCtx<'b>) -> ValueRead<'b> {
+        ValueRead {
+            ty,
+            path,
+            limits: self.limits,
+            strings: &[],
+            depth: 0,
+        }
+    }
+
     /// The elements of a list whose `[` is read, gathered on top of
     /// `elements` (nested lists stack up there).
     fn list(&self, r: &mut JsonReader<'_>, elements: &mut Vec<Value>) -> Result<Bound, Bail> {
@@ -508,16 +519,8 @@ impl ValueRead<'_> {
                     match fields.iter().position(|(n, _)| **n == *key) {
                         Some(i) => {
                             let (name, fty) = &fields[i];
-                            found[i] = Some(
-                                ValueRead {
-                                    ty: fty,
-                                    path: &PathCtx::Key(self.path, name),
-                                    limits: self.limits,
-                                    strings: &[],
-                                    depth: 0,
-                                }
-                                .read(r, elements)?,
-                            );
+                            let path = PathCtx::Key(self.path, name);
+                            found[i] = Some(self.field(fty, &path).read(r, elements)?);
                         }
                         None => r.skip_value()?,
                     }
@@ -526,16 +529,9 @@ impl ValueRead<'_> {
                 // Fields in declared order; the first bad one decides.
                 let mut out = Vec::with_capacity(fields.len());
                 for ((name, fty), got) in fields.iter().zip(found) {
-                    let v = got.take().unwrap_or_else(|| {
-                        ValueRead {
-                            ty: fty,
-                            path: &PathCtx::Key(self.path, name),
-                            limits: self.limits,
-                            strings: &[],
-                            depth: 0,
-                        }
-                        .null()
-                    });
+                    let v = got
+                        .take()
+                        .unwrap_or_else(|| self.field(fty, &PathCtx::Key(self.path, name)).null());
                     match v {
                         Ok(v) => out.push((name.clone(), v)),
                         Err(e) => return Ok(Err(e)),
