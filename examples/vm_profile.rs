@@ -79,7 +79,8 @@ fn main() {
         let mut ev = program.evaluator();
         let mut fold = 0usize;
         for _ in 0..n {
-            ev.evaluate_str(black_box(&text), &ctx).expect("profile binds");
+            ev.evaluate_str(black_box(&text), &ctx)
+                .expect("profile binds");
             fold += ev.value_at(0).map_or(0, |v| v.is_true() as usize);
         }
         println!("{which}: {fold}");

@@ -135,18 +135,36 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, Failure> {
 /// busy, small enough that memory stays flat on any input size.
 const BATCH_LINES: usize = 2048;
 
-/// Numbered input lines and their size in bytes.
-type Batch = (Vec<(usize, Vec<u8>)>, u64);
+/// Lines a worker evaluates in one go: their results are written into one
+/// string, so no allocation crosses threads per line.
+const CHUNK_LINES: usize = 64;
 
-/// What one input line produced.
+/// Numbered input lines, all in one buffer that is reused from batch to
+/// batch.
+#[derive(Default)]
+struct Batch {
+    text: Vec<u8>,
+    /// Line number and the line's bytes in `text`.
+    lines: Vec<(usize, std::ops::Range<usize>)>,
+    /// Bytes read (for the progress bar).
+    bytes: u64,
+}
+
+/// What one input line produced, besides its output line.
 struct LineOutcome {
-    /// The output line (absent with `--summary-only`).
-    text: Option<String>,
     /// The result, for the summary (absent for unreadable lines).
     result: Option<onramp::EvalResult>,
     /// Unreadable, or evaluated with errors.
     failed: bool,
     unreadable: bool,
+}
+
+/// What a chunk of consecutive lines produced: their output lines (absent
+/// with `--summary-only`), in order, and per line what the summary needs.
+#[derive(Default)]
+struct ChunkOutcome {
+    text: String,
+    lines: Vec<LineOutcome>,
 }
 
 /// Evaluates NDJSON in batches on all cores: one result line per input
@@ -186,53 +204,72 @@ fn stream(
     let progress = progress_bar(total_bytes);
     // The next batch is read while the current one is evaluated, so the
     // reading thread is never the bottleneck of a run on all cores.
-    let read_batch =
-        |input: &mut Box<dyn BufRead + Send>, first_line: usize| -> Result<Batch, Failure> {
-            let mut batch = Vec::with_capacity(BATCH_LINES);
-            let mut bytes = 0u64;
-            while batch.len() < BATCH_LINES {
-                let mut buf = Vec::new();
-                let n = input.read_until(b'\n', &mut buf).map_err(|e| {
-                    Failure::Data(format!("error: reading {}: {e}", source.display()))
-                })?;
-                if n == 0 {
-                    break;
-                }
-                bytes += n as u64;
-                batch.push((first_line + batch.len() + 1, buf));
+    let read_batch = |input: &mut Box<dyn BufRead + Send>,
+                      first_line: usize,
+                      batch: &mut Batch|
+     -> Result<(), Failure> {
+        batch.text.clear();
+        batch.lines.clear();
+        batch.bytes = 0;
+        while batch.lines.len() < BATCH_LINES {
+            let start = batch.text.len();
+            let n = input
+                .read_until(b'\n', &mut batch.text)
+                .map_err(|e| Failure::Data(format!("error: reading {}: {e}", source.display())))?;
+            if n == 0 {
+                break;
             }
-            Ok((batch, bytes))
-        };
-    let (mut batch, mut bytes) = read_batch(&mut input, 0)?;
+            batch.bytes += n as u64;
+            let line = first_line + batch.lines.len() + 1;
+            batch.lines.push((line, start..batch.text.len()));
+        }
+        Ok(())
+    };
+    let mut batch = Batch::default();
+    let mut next = Batch::default();
+    read_batch(&mut input, 0, &mut batch)?;
     // Results of the previous batch, written while the next one is read
     // and the current one evaluated: nothing serial is left between
     // batches but the join.
-    let mut pending: Vec<Option<LineOutcome>> = Vec::new();
+    let mut pending: Vec<ChunkOutcome> = Vec::new();
     loop {
-        if batch.is_empty() {
+        if batch.lines.is_empty() {
             break;
         }
-        line_no += batch.len();
-        let ((next, written), outcomes) = rayon::join(
+        line_no += batch.lines.len();
+        let ((read, written), outcomes) = rayon::join(
             || {
                 let written = emit(&mut out, summary.as_mut(), &mut failed, &mut pending);
-                (read_batch(&mut input, line_no), written)
+                (read_batch(&mut input, line_no, &mut next), written)
             },
-            || -> Vec<Option<LineOutcome>> {
+            || -> Vec<ChunkOutcome> {
                 batch
-                    .par_iter()
+                    .lines
+                    .par_chunks(CHUNK_LINES)
                     .map_init(
                         || program.evaluator(),
-                        |evaluator, (n, raw)| {
-                            evaluate_line(
-                                evaluator,
-                                *n,
-                                raw,
-                                ctx,
-                                with_events,
-                                print_results,
-                                want_result,
-                            )
+                        |evaluator, lines| {
+                            let mut chunk = ChunkOutcome {
+                                text: String::with_capacity(if print_results {
+                                    lines.len() * 512
+                                } else {
+                                    0
+                                }),
+                                lines: Vec::with_capacity(lines.len()),
+                            };
+                            for (n, range) in lines {
+                                let outcome = evaluate_line(
+                                    evaluator,
+                                    *n,
+                                    &batch.text[range.clone()],
+                                    ctx,
+                                    with_events,
+                                    print_results.then_some(&mut chunk.text),
+                                    want_result,
+                                );
+                                chunk.lines.extend(outcome);
+                            }
+                            chunk
                         },
                     )
                     .collect()
@@ -245,12 +282,13 @@ fn stream(
         }
         pending = outcomes;
         progress.inc(if total_bytes.is_some() {
-            bytes
+            batch.bytes
         } else {
-            batch.len() as u64
+            batch.lines.len() as u64
         });
         progress.set_message(format!("{line_no} lines"));
-        (batch, bytes) = next?;
+        read?;
+        std::mem::swap(&mut batch, &mut next);
     }
     if let Err(e) = emit(&mut out, summary.as_mut(), &mut failed, &mut pending) {
         progress.finish_and_clear();
@@ -281,32 +319,31 @@ fn stream(
     closed_status(out.flush().map_err(write_failure), failed)
 }
 
-/// A progress bar with rate and ETA on stderr, only when it is a terminal.
 /// Writes a batch's result lines in input order and adds them to the
 /// summary; `failed` records whether any line failed.
 fn emit(
     out: &mut impl Write,
     mut summary: Option<&mut Summary>,
     failed: &mut bool,
-    outcomes: &mut Vec<Option<LineOutcome>>,
+    chunks: &mut Vec<ChunkOutcome>,
 ) -> std::io::Result<()> {
-    for outcome in outcomes.drain(..).flatten() {
-        *failed |= outcome.failed;
-        if let Some(s) = summary.as_deref_mut() {
-            match &outcome.result {
-                Some(r) => s.add(r),
-                None if outcome.unreadable => s.add_unreadable(),
-                None => {}
+    for chunk in chunks.drain(..) {
+        for outcome in &chunk.lines {
+            *failed |= outcome.failed;
+            if let Some(s) = summary.as_deref_mut() {
+                match &outcome.result {
+                    Some(r) => s.add(r),
+                    None if outcome.unreadable => s.add_unreadable(),
+                    None => {}
+                }
             }
         }
-        if let Some(text) = &outcome.text {
-            out.write_all(text.as_bytes())?;
-            out.write_all(b"\n")?;
-        }
+        out.write_all(chunk.text.as_bytes())?;
     }
     Ok(())
 }
 
+/// A progress bar with rate and ETA on stderr, only when it is a terminal.
 fn progress_bar(total_bytes: Option<u64>) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -335,23 +372,30 @@ fn progress_bar(total_bytes: Option<u64>) -> ProgressBar {
 }
 
 /// One NDJSON line: `None` for a blank line.
+/// Evaluates one input line; its output line (with the newline) is
+/// appended to `out` when results are printed. `None` for a blank line.
 fn evaluate_line(
     evaluator: &mut onramp::Evaluator<'_>,
     line_no: usize,
     raw: &[u8],
     ctx: &Context,
     with_events: bool,
-    print_results: bool,
+    out: Option<&mut String>,
     want_result: bool,
 ) -> Option<LineOutcome> {
-    let unreadable = |msg: &str| LineOutcome {
-        text: print_results.then(|| bad_line(line_no, msg).to_string()),
-        result: None,
-        failed: true,
-        unreadable: true,
+    let unreadable = |msg: &str, out: Option<&mut String>| {
+        if let Some(out) = out {
+            out.push_str(&bad_line(line_no, msg).to_string());
+            out.push('\n');
+        }
+        LineOutcome {
+            result: None,
+            failed: true,
+            unreadable: true,
+        }
     };
     let Ok(text) = std::str::from_utf8(raw) else {
-        return Some(unreadable("the line is not valid UTF-8"));
+        return Some(unreadable("the line is not valid UTF-8", out));
     };
     let text = text.trim();
     if text.is_empty() {
@@ -377,15 +421,13 @@ fn evaluate_line(
         evaluator.evaluate_str(text, ctx).map_err(|e| e.to_string())
     };
     Some(match evaluated {
-        Err(msg) => unreadable(&msg),
+        Err(msg) => unreadable(&msg, out),
         Ok(()) => {
-            let text = print_results.then(|| {
-                let mut t = String::with_capacity(512);
-                evaluator.write_result_json(&mut t);
-                t
-            });
+            if let Some(out) = out {
+                evaluator.write_result_json(out);
+                out.push('\n');
+            }
             LineOutcome {
-                text,
                 failed: evaluator.error_count() > 0,
                 result: want_result.then(|| evaluator.result()),
                 unreadable: false,
