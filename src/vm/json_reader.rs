@@ -121,18 +121,19 @@ impl<'de> JsonReader<'de> {
             (b',', false) => self.expect(b'"')?,
             _ => return Err(Bail),
         }
-        let rest = &self.bytes()[self.pos..];
-        let head = rest
-            .get(..8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            .map(u64::from_le_bytes);
-        let in_place = match head {
-            // A probe that is not direct never matches: its mask is zero
-            // and its head is not.
-            Some(w) => probes.iter().position(|p| {
-                w & p.mask == p.head
-                    && (p.quoted.len() <= 8 || rest.get(8..p.quoted.len()) == Some(&p.quoted[8..]))
-            }),
+        let rest = self.bytes().get(self.pos..).unwrap_or_default();
+        let in_place = match rest.get(..16) {
+            Some(words) => {
+                let (w0, w1) = (word(&words[..8]), word(&words[8..]));
+                // A probe that is not direct never matches: its mask is
+                // zero and its head is not.
+                probes.iter().position(|p| {
+                    w0 & p.mask[0] == p.head[0]
+                        && w1 & p.mask[1] == p.head[1]
+                        && (p.quoted.len() <= 16
+                            || rest.get(16..p.quoted.len()) == Some(&p.quoted[16..]))
+                })
+            }
             None => probes
                 .iter()
                 .position(|p| p.direct && rest.starts_with(&p.quoted)),
@@ -673,15 +674,15 @@ fn exact_decimal(integer: u64, overflow: bool, fraction: &[u8]) -> Option<f64> {
 }
 
 /// An object key a caller looks for, prepared so that the key can be
-/// recognised in the text in place, usually with one 8-byte comparison.
+/// recognised in the text in place, usually with two 8-byte comparisons.
 #[derive(Clone, Debug)]
 pub struct KeyProbe {
     /// The key's bytes and the closing quote.
     quoted: Box<[u8]>,
-    /// The first (up to) eight bytes of `quoted`, little-endian, and the
-    /// mask of the bytes that count.
-    head: u64,
-    mask: u64,
+    /// The first (up to) sixteen bytes of `quoted` as two little-endian
+    /// words, and the masks of the bytes that count.
+    head: [u64; 2],
+    mask: [u64; 2],
     /// False when the key holds a character JSON must escape: then it is
     /// only ever matched decoded.
     direct: bool,
@@ -691,14 +692,22 @@ impl KeyProbe {
     pub fn new(key: &str) -> KeyProbe {
         let mut quoted = key.as_bytes().to_vec();
         quoted.push(b'"');
-        let mut head = [0u8; 8];
-        let n = quoted.len().min(8);
-        head[..n].copy_from_slice(&quoted[..n]);
         let direct = !key.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
-        let (head, mask) = match (direct, n) {
-            (false, _) => (1, 0),
-            (true, 8) => (u64::from_le_bytes(head), u64::MAX),
-            (true, n) => (u64::from_le_bytes(head), (1u64 << (8 * n)) - 1),
+        let mut bytes = [0u8; 16];
+        let n = quoted.len().min(16);
+        bytes[..n].copy_from_slice(&quoted[..n]);
+        let mask_of = |count: usize| match count {
+            0 => 0,
+            8.. => u64::MAX,
+            c => (1u64 << (8 * c)) - 1,
+        };
+        let (head, mask) = if direct {
+            (
+                [word(&bytes[..8]), word(&bytes[8..])],
+                [mask_of(n), mask_of(n.saturating_sub(8))],
+            )
+        } else {
+            ([1, 0], [0, 0])
         };
         KeyProbe {
             direct,
@@ -711,6 +720,14 @@ impl KeyProbe {
     fn key(&self) -> &[u8] {
         &self.quoted[..self.quoted.len() - 1]
     }
+}
+
+/// Eight bytes as a little-endian word (zero if there are fewer).
+fn word(bytes: &[u8]) -> u64 {
+    bytes
+        .get(..8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map_or(0, u64::from_le_bytes)
 }
 
 /// The start of a value, as [`JsonReader::token`] reads it. Numbers are
@@ -1044,6 +1061,34 @@ mod tests {
             None,
         ];
         assert_eq!(seen, expected);
+        // Keys around the word boundaries (7, 8, 15 and 16 bytes, so the
+        // quote falls last in a word or first in the next).
+        let keys = ["abcdefg", "abcdefgh", "abcdefghijklmno", "abcdefghijklmnop"];
+        let boundary: Vec<KeyProbe> = keys.iter().map(|k| KeyProbe::new(k)).collect();
+        for (i, key) in keys.iter().enumerate() {
+            for (text, expected) in [
+                (
+                    format!(r#"{{"{key}": 1, "pad": "xxxxxxxxxxxxxxxx"}}"#),
+                    Some(i),
+                ),
+                (
+                    format!(r#"{{"{key}x": 1, "pad": "xxxxxxxxxxxxxxxx"}}"#),
+                    None,
+                ),
+                (
+                    format!(r#"{{"{}": 1, "pad": "xxxxxxxxxxxxxxxx"}}"#, &key[1..]),
+                    None,
+                ),
+            ] {
+                let mut r = JsonReader::new(&text);
+                assert!(r.begin_object().unwrap());
+                assert_eq!(
+                    r.next_key_among(true, &boundary).unwrap(),
+                    Some(expected),
+                    "{text}"
+                );
+            }
+        }
         // Near the end of the text, with fewer than eight bytes left.
         let mut r = JsonReader::new(r#"{"age":1}"#);
         assert!(r.begin_object().unwrap());
