@@ -137,3 +137,19 @@ fn typed_binding_agrees_on_corrupted_profiles() {
     // The corruptions must really reach the rules, or this proves nothing.
     assert!(with_data_errors > 100, "{with_data_errors}");
 }
+
+/// From text, a number out of range matters only where a rule reads it
+/// (docs/LANGUAGE-NOTES.md, "1e400 in JSON").
+#[test]
+fn an_out_of_range_number_no_rule_reads_is_skipped() {
+    let program = Program::compile("segment a = user.age > 3\n").unwrap();
+    let ctx = Context::at_millis(0);
+    let mut ev = program.evaluator();
+    ev.evaluate_str(r#"{"other": 1e400, "user": {"age": 5}}"#, &ctx)
+        .unwrap();
+    assert_eq!(ev.segment("a"), Some(true));
+    let err = ev
+        .evaluate_str(r#"{"user": {"age": 1e400}}"#, &ctx)
+        .unwrap_err();
+    assert!(err.to_string().contains("number out of range"), "{err}");
+}
