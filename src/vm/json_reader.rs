@@ -89,18 +89,27 @@ impl<'de> JsonReader<'de> {
     /// `}`. A key with escapes is decoded into [`JsonReader::scratch`],
     /// and `Some(None)` says to look there.
     pub fn next_key(&mut self, first: bool) -> Result<Option<Option<&'de str>>, Bail> {
-        match (self.next_token()?, first) {
-            (b'}', _) => {
-                self.closed = true;
-                return Ok(None);
-            }
-            (b'"', true) => {}
-            (b',', false) => self.expect(b'"')?,
-            _ => return Err(Bail),
+        if !self.key_follows(first)? {
+            return Ok(None);
         }
         let key = self.string()?;
         self.expect(b':')?;
         Ok(Some(key))
+    }
+
+    /// Reads up to the opening quote of the next key (past the `,` that
+    /// separates it from the last value), or reads the closing `}` and
+    /// returns false.
+    fn key_follows(&mut self, first: bool) -> Result<bool, Bail> {
+        match (self.next_token()?, first) {
+            (b'}', _) => {
+                self.closed = true;
+                Ok(false)
+            }
+            (b'"', true) => Ok(true),
+            (b',', false) => self.expect(b'"').map(|()| true),
+            _ => Err(Bail),
+        }
     }
 
     /// Like [`JsonReader::next_key`] for an object whose interesting keys
@@ -112,14 +121,8 @@ impl<'de> JsonReader<'de> {
         first: bool,
         probes: &[KeyProbe],
     ) -> Result<Option<Option<usize>>, Bail> {
-        match (self.next_token()?, first) {
-            (b'}', _) => {
-                self.closed = true;
-                return Ok(None);
-            }
-            (b'"', true) => {}
-            (b',', false) => self.expect(b'"')?,
-            _ => return Err(Bail),
+        if !self.key_follows(first)? {
+            return Ok(None);
         }
         let rest = self.bytes().get(self.pos..).unwrap_or_default();
         let in_place = match rest.get(..16) {
