@@ -941,13 +941,8 @@ mod tests {
 
     #[test]
     fn plain_decimals_read_as_the_float_parser_reads_them() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = crate::population::Rng::new(0x2545_f491_4f6c_dd1d);
+        let mut next = || rng.next_u64();
         for _ in 0..20_000 {
             let int = next() % 10_000_000;
             let places = (next() % 18 + 1) as usize;
