@@ -5,6 +5,7 @@
 //! turned into our own [`Diagnostic`]s ("expected X, found Y").
 
 pub mod ast;
+mod build;
 mod parser;
 pub mod sexpr;
 

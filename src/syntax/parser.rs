@@ -23,7 +23,6 @@
 //! Guarantee to later stages: no [`Expr`] is nested deeper than
 //! `limits.max_nesting_depth`, so recursive passes over the AST are safe.
 
-use std::cell::{Cell, RefCell};
 use std::sync::OnceLock;
 
 use pest::error::{ErrorVariant, InputLocation};
@@ -33,6 +32,7 @@ use pest::Parser;
 use pest_derive::Parser;
 
 use super::ast::*;
+use super::build::{raw_pattern, Builder, Node};
 use super::{LostItem, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
@@ -1054,32 +1054,6 @@ fn pratt() -> &'static PrattParser<Rule> {
     })
 }
 
-/// An expression under construction, with what its parent needs to know.
-struct Node {
-    expr: Expr,
-    /// Height of the tree (a leaf is 1).
-    depth: usize,
-    /// An unparenthesised comparison, for the non-associativity check.
-    comparison: bool,
-    /// An integer literal token as written (its magnitude), so that a unary
-    /// minus can fold into it; values above `i64::MAX` wait here for a minus.
-    int_literal: Option<u128>,
-    /// The source the operand occupies, brackets included: `expr.span` of a
-    /// parenthesised expression leaves its brackets out, but the span of a
-    /// node built around it must cover them, or its text would start or end
-    /// inside them (`a + 1) * (b`).
-    outer: Span,
-}
-
-struct Builder<'l> {
-    file: FileId,
-    /// Offset in the file of the text pest parsed (an item region's start).
-    base: usize,
-    limits: &'l Limits,
-    diags: RefCell<Vec<Diagnostic>>,
-    depth_reported: Cell<bool>,
-}
-
 fn is_punct(rule: Rule) -> bool {
     use Rule::*;
     matches!(
@@ -1119,38 +1093,9 @@ fn end_of(p: &Pair<'_, Rule>) -> usize {
     }
 }
 
-const MAX_I64: u128 = i64::MAX as u128;
-
-impl<'l> Builder<'l> {
-    fn new(file: FileId, base: usize, limits: &'l Limits) -> Builder<'l> {
-        Builder {
-            file,
-            base,
-            limits,
-            diags: RefCell::new(Vec::new()),
-            depth_reported: Cell::new(false),
-        }
-    }
-
-    fn finish<T>(self, value: T) -> Result<T, Vec<Diagnostic>> {
-        let diags = self.diags.into_inner();
-        if diags.is_empty() {
-            Ok(value)
-        } else {
-            Err(diags)
-        }
-    }
-
-    fn error(&self, d: Diagnostic) {
-        self.diags.borrow_mut().push(d);
-    }
-
+impl Builder<'_> {
     fn span(&self, p: &Pair<'_, Rule>) -> Span {
-        Span::new(
-            self.file,
-            self.base + p.as_span().start(),
-            self.base + end_of(p),
-        )
+        self.span_at(p.as_span().start(), end_of(p))
     }
 
     fn ident(&self, p: &Pair<'_, Rule>) -> Ident {
@@ -1160,35 +1105,9 @@ impl<'l> Builder<'l> {
         }
     }
 
-    /// An item's name: snake_case (§1).
-    fn item_name(&self, p: &Pair<'_, Rule>) -> Ident {
-        let id = self.ident(p);
-        let ok = id
-            .name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !ok {
-            let mut suggestion = String::new();
-            for (i, c) in id.name.chars().enumerate() {
-                if c.is_ascii_uppercase() {
-                    if i > 0 && !suggestion.ends_with('_') {
-                        suggestion.push('_');
-                    }
-                    suggestion.push(c.to_ascii_lowercase());
-                } else {
-                    suggestion.push(c);
-                }
-            }
-            self.error(
-                Diagnostic::error(
-                    "item names are snake_case",
-                    id.span,
-                    "this name has capital letters",
-                )
-                .with_help(format!("write `{suggestion}`")),
-            );
-        }
-        id
+    /// An item's name, checked for snake_case.
+    fn item_name_of(&self, p: &Pair<'_, Rule>) -> Ident {
+        self.item_name(self.ident(p))
     }
 
     // ------------------------------------------------------------ items
@@ -1199,13 +1118,13 @@ impl<'l> Builder<'l> {
             Rule::schema => ItemKind::Schema(self.schema(p)),
             Rule::let_item => {
                 let mut it = kids(p).skip(1);
-                let name = self.item_name(&it.next().expect("name"));
+                let name = self.item_name_of(&it.next().expect("name"));
                 let value = self.expr_of(it.next().expect("value"));
                 ItemKind::Let(LetDef { name, value })
             }
             Rule::segment => {
                 let mut it = kids(p).skip(1).peekable();
-                let name = self.item_name(&it.next().expect("name"));
+                let name = self.item_name_of(&it.next().expect("name"));
                 let label = it
                     .next_if(|p| p.as_rule() == Rule::plain_string)
                     .map(|p| self.str_lit(p));
@@ -1293,7 +1212,7 @@ impl<'l> Builder<'l> {
 
     fn decision(&self, p: Pair<'_, Rule>) -> DecisionDef {
         let mut it = kids(p).skip(1).peekable();
-        let name = self.item_name(&it.next().expect("name"));
+        let name = self.item_name_of(&it.next().expect("name"));
         let label = it
             .next_if(|p| p.as_rule() == Rule::plain_string)
             .map(|p| self.str_lit(p));
@@ -1333,7 +1252,7 @@ impl<'l> Builder<'l> {
 
     fn experiment(&self, p: Pair<'_, Rule>) -> ExperimentDef {
         let mut it = kids(p).skip(1).peekable();
-        let name = self.item_name(&it.next().expect("name"));
+        let name = self.item_name_of(&it.next().expect("name"));
         let label = it
             .next_if(|p| p.as_rule() == Rule::plain_string)
             .map(|p| self.str_lit(p));
@@ -1389,7 +1308,7 @@ impl<'l> Builder<'l> {
 
     fn trigger(&self, p: Pair<'_, Rule>) -> TriggerDef {
         let mut it = kids(p).skip(1).peekable();
-        let name = self.item_name(&it.next().expect("name"));
+        let name = self.item_name_of(&it.next().expect("name"));
         it.next(); // `on`
         let on = self.str_lit(it.next().expect("event name"));
         let condition = it
@@ -1492,61 +1411,6 @@ impl<'l> Builder<'l> {
         self.take(node)
     }
 
-    /// Hands a node to its parent, reporting an integer literal too large
-    /// for `i64` that no minus sign claimed.
-    fn take(&self, n: Node) -> Expr {
-        if n.int_literal.is_some_and(|v| v > MAX_I64) {
-            self.error(
-                Diagnostic::error(
-                    "integer literal out of range",
-                    n.expr.span,
-                    "does not fit in a 64-bit signed integer",
-                )
-                .with_help("integers range from -9223372036854775808 to 9223372036854775807"),
-            );
-        }
-        n.expr
-    }
-
-    /// A new node over children of the given height; enforces the depth
-    /// guarantee of this module.
-    fn node(&self, kind: ExprKind, span: Span, child_depth: usize) -> Node {
-        let depth = child_depth + 1;
-        if depth > self.limits.max_nesting_depth {
-            if !self.depth_reported.replace(true) {
-                self.error(
-                    Diagnostic::error(
-                        format!(
-                            "expression nested too deeply (limit {})",
-                            self.limits.max_nesting_depth
-                        ),
-                        span,
-                        "this expression is too deep",
-                    )
-                    .with_help("split it into several `let`s"),
-                );
-            }
-            return self.leaf(ExprKind::Null, span);
-        }
-        Node {
-            expr: Expr::new(kind, span),
-            depth,
-            comparison: false,
-            int_literal: None,
-            outer: span,
-        }
-    }
-
-    fn leaf(&self, kind: ExprKind, span: Span) -> Node {
-        Node {
-            expr: Expr::new(kind, span),
-            depth: 1,
-            comparison: false,
-            int_literal: None,
-            outer: span,
-        }
-    }
-
     fn full_expr(&self, p: Pair<'_, Rule>) -> Node {
         let span = self.span(&p);
         let mut it = p.into_inner();
@@ -1573,24 +1437,13 @@ impl<'l> Builder<'l> {
     fn expr(&self, p: Pair<'_, Rule>) -> Node {
         pratt()
             .map_primary(|p| self.operand(p))
-            .map_prefix(|op, rhs| self.prefix(op, rhs))
-            .map_postfix(|lhs, op| self.postfix(lhs, op))
-            .map_infix(|lhs, op, rhs| self.infix(lhs, op, rhs))
+            .map_prefix(|op, rhs| self.prefix_pair(op, rhs))
+            .map_postfix(|lhs, op| self.postfix_pair(lhs, op))
+            .map_infix(|lhs, op, rhs| self.infix_pair(lhs, op, rhs))
             .parse(p.into_inner())
     }
 
-    fn chained(&self, op_span: Span) {
-        self.error(
-            Diagnostic::error(
-                "comparisons cannot be chained",
-                op_span,
-                "this compares the result of another comparison",
-            )
-            .with_help("parenthesise, or write `a < b and b < c`"),
-        );
-    }
-
-    fn infix(&self, lhs: Node, op: Pair<'_, Rule>, rhs: Node) -> Node {
+    fn infix_pair(&self, lhs: Node, op: Pair<'_, Rule>, rhs: Node) -> Node {
         use Rule::*;
         let bin = match op.as_rule() {
             op_or => BinaryOp::Or,
@@ -1616,78 +1469,44 @@ impl<'l> Builder<'l> {
             op_rem => BinaryOp::Rem,
             r => unreachable!("not an infix operator: {r:?}"),
         };
-        let comparison = bin.is_comparison();
-        if comparison && (lhs.comparison || rhs.comparison) {
-            self.chained(self.span(&op));
-        }
-        let span = lhs.outer.to(rhs.outer);
-        let depth = lhs.depth.max(rhs.depth);
-        let kind = ExprKind::Binary(bin, Box::new(self.take(lhs)), Box::new(self.take(rhs)));
-        let mut n = self.node(kind, span, depth);
-        n.comparison = comparison;
-        n
+        self.binary(lhs, bin, self.span(&op), rhs)
     }
 
-    fn prefix(&self, op: Pair<'_, Rule>, rhs: Node) -> Node {
+    fn prefix_pair(&self, op: Pair<'_, Rule>, rhs: Node) -> Node {
         let op_span = self.span(&op);
-        let span = op_span.to(rhs.outer);
         match op.as_rule() {
-            Rule::op_neg => {
-                if let Some(v) = rhs.int_literal {
-                    if v <= MAX_I64 + 1 {
-                        let value = (-(v as i128)) as i64;
-                        return self.leaf(ExprKind::Int(value), span);
-                    }
-                }
-                let depth = rhs.depth;
-                self.node(
-                    ExprKind::Unary(UnaryOp::Neg, Box::new(self.take(rhs))),
-                    span,
-                    depth,
-                )
-            }
-            Rule::op_not => {
-                let depth = rhs.depth;
-                self.node(
-                    ExprKind::Unary(UnaryOp::Not, Box::new(self.take(rhs))),
-                    span,
-                    depth,
-                )
-            }
+            Rule::op_neg => self.unary(UnaryOp::Neg, op_span, rhs),
+            Rule::op_not => self.unary(UnaryOp::Not, op_span, rhs),
             Rule::if_head => {
                 let mut it = kids(op).skip(1);
                 let condition = self.full_expr(it.next().expect("condition"));
                 let then = self.full_expr(it.nth(1).expect("then"));
-                let depth = condition.depth.max(then.depth).max(rhs.depth);
-                let kind = ExprKind::If {
-                    condition: Box::new(self.take(condition)),
-                    then: Box::new(self.take(then)),
-                    otherwise: Box::new(self.take(rhs)),
-                };
-                self.node(kind, span, depth)
+                self.if_then_else(op_span, condition, then, rhs)
             }
             r => unreachable!("not a prefix operator: {r:?}"),
         }
     }
 
-    fn postfix(&self, lhs: Node, op: Pair<'_, Rule>) -> Node {
-        let span = lhs.outer.to(self.span(&op));
+    fn postfix_pair(&self, lhs: Node, op: Pair<'_, Rule>) -> Node {
+        let op_span = self.span(&op);
         let rule = op.as_rule();
-        let comparison = !matches!(rule, Rule::field_access | Rule::index_access);
-        if comparison && lhs.comparison {
-            let kw = op.clone().into_inner().next().map(|k| self.span(&k));
-            self.chained(kw.unwrap_or_else(|| self.span(&op)));
-        }
-        let mut depth = lhs.depth;
-        let operand = Box::new(self.take(lhs));
-        let kind = match rule {
+        let comparison_at = match rule {
+            Rule::field_access | Rule::index_access => None,
+            _ => Some(
+                op.clone()
+                    .into_inner()
+                    .next()
+                    .map_or(op_span, |k| self.span(&k)),
+            ),
+        };
+        self.postfix(lhs, op_span, comparison_at, |operand, depth| match rule {
             Rule::field_access => {
                 let name = op.into_inner().next().expect("field name");
                 ExprKind::Field(operand, self.ident(&name))
             }
             Rule::index_access => {
                 let index = self.full_expr(kids(op).next().expect("index"));
-                depth = depth.max(index.depth);
+                *depth = (*depth).max(index.depth);
                 ExprKind::Index(operand, Box::new(self.take(index)))
             }
             Rule::is_null => ExprKind::IsNull {
@@ -1698,7 +1517,7 @@ impl<'l> Builder<'l> {
                 let mut it = kids(op).filter(|p| p.as_rule() == Rule::additive);
                 let low = self.expr(it.next().expect("low"));
                 let high = self.expr(it.next().expect("high"));
-                depth = depth.max(low.depth).max(high.depth);
+                *depth = (*depth).max(low.depth).max(high.depth);
                 ExprKind::Between {
                     operand,
                     low: Box::new(self.take(low)),
@@ -1714,7 +1533,7 @@ impl<'l> Builder<'l> {
                         Rule::kw_next => next = true,
                         Rule::additive => {
                             let d = self.expr(part);
-                            depth = depth.max(d.depth);
+                            *depth = (*depth).max(d.depth);
                             duration = Some(self.take(d));
                         }
                         Rule::window_anchor => {
@@ -1722,7 +1541,7 @@ impl<'l> Builder<'l> {
                             let after =
                                 ap.next().expect("after/before").as_rule() == Rule::kw_after;
                             let at = self.expr(ap.next().expect("anchor"));
-                            depth = depth.max(at.depth);
+                            *depth = (*depth).max(at.depth);
                             let at = Box::new(self.take(at));
                             anchor = if after {
                                 WindowAnchor::After(at)
@@ -1753,34 +1572,14 @@ impl<'l> Builder<'l> {
                 }
             }
             r => unreachable!("not a postfix operator: {r:?}"),
-        };
-        let mut n = self.node(kind, span, depth);
-        n.comparison = comparison;
-        n
+        })
     }
 
     fn operand(&self, p: Pair<'_, Rule>) -> Node {
         let span = self.span(&p);
         match p.as_rule() {
-            Rule::number => self.number(&p),
-            Rule::time => match parse_time(&p.as_str()[1..]) {
-                Some(ms) => self.leaf(ExprKind::Time(ms), span),
-                None => {
-                    self.error(
-                        Diagnostic::error(
-                            format!("bad time literal `{}`", p.as_str()),
-                            span,
-                            "not a valid instant",
-                        )
-                        .with_help(
-                            "write an RFC 3339 instant with seconds and a zone, \
-                             `@2026-11-20T12:00:00Z` or `@2026-11-20T12:00:00+01:00`, \
-                             or a date, `@2026-11-20`",
-                        ),
-                    );
-                    self.leaf(ExprKind::Time(0), span)
-                }
-            },
+            Rule::number => self.number(p.as_str(), span),
+            Rule::time => self.time(p.as_str(), span),
             Rule::string => {
                 let mut depth = 0;
                 let parts = self.string_parts(p, &mut depth);
@@ -1800,13 +1599,7 @@ impl<'l> Builder<'l> {
             }
             Rule::paren => {
                 let inner = self.full_expr(kids(p).next().expect("inner"));
-                Node {
-                    depth: inner.depth,
-                    expr: self.take(inner),
-                    comparison: false,
-                    int_literal: None,
-                    outer: span,
-                }
+                self.paren(inner, span)
             }
             Rule::list => {
                 let mut depth = 0;
@@ -1856,100 +1649,7 @@ impl<'l> Builder<'l> {
         let span = self.span(&p);
         let mut depth = 0;
         let parts = self.string_parts(p, &mut depth);
-        let mut name = String::new();
-        for part in parts {
-            match part {
-                StrPart::Text(t) => name.push_str(&t),
-                StrPart::Expr(e) => self.error(
-                    Diagnostic::error(
-                        "a map key cannot be interpolated",
-                        e.span,
-                        "interpolation in a key",
-                    )
-                    .with_help("write `{{` for a literal brace"),
-                ),
-            }
-        }
-        Ident { name, span }
-    }
-
-    // ------------------------------------------------------------ literals
-
-    fn number(&self, p: &Pair<'_, Rule>) -> Node {
-        let span = self.span(p);
-        let text = p.as_str();
-        let lit = split_number(text);
-        if !lit.suffix.is_empty() && lit.suffix != "%" {
-            return self.duration(text, &lit, span);
-        }
-        let percent = lit.suffix == "%";
-        if lit.frac.is_empty() && lit.exp.is_none() && !percent {
-            // An integer; magnitudes beyond u128 saturate (still out of range).
-            let v = lit.int.bytes().fold(0u128, |acc, d| {
-                acc.saturating_mul(10).saturating_add((d - b'0') as u128)
-            });
-            let mut n = self.leaf(ExprKind::Int(if v <= MAX_I64 { v as i64 } else { 0 }), span);
-            n.int_literal = Some(v);
-            return n;
-        }
-        let mantissa = format!("{}{}", lit.int, lit.frac);
-        let exp: i64 = lit.exp.unwrap_or(0).clamp(-100_000, 100_000);
-        let shift = exp - lit.frac.len() as i64 - if percent { 2 } else { 0 };
-        let value: f64 = format!("{mantissa}e{shift}")
-            .parse()
-            .unwrap_or(f64::INFINITY);
-        if !value.is_finite() {
-            self.error(Diagnostic::error(
-                "number literal out of range",
-                span,
-                "too large for a float",
-            ));
-        }
-        let decimal = exact_decimal(&mantissa, shift);
-        self.leaf(ExprKind::Float(value, decimal), span)
-    }
-
-    fn duration(&self, text: &str, lit: &NumberParts, span: Span) -> Node {
-        let unit_ms: Option<i64> = match lit.suffix.as_str() {
-            "ms" => Some(1),
-            "s" => Some(1_000),
-            "m" => Some(60_000),
-            "h" => Some(3_600_000),
-            "d" => Some(86_400_000),
-            "w" => Some(604_800_000),
-            _ => None,
-        };
-        let whole = lit.frac.is_empty() && lit.exp.is_none();
-        let Some(unit) = unit_ms.filter(|_| whole) else {
-            self.error(
-                Diagnostic::error(
-                    format!("bad duration literal `{text}`"),
-                    span,
-                    "not a duration",
-                )
-                .with_help(
-                    "a duration is a whole number followed by one of the units \
-                     ms, s, m, h, d, w: `90s`, `30m`, `24h`, `7d`",
-                ),
-            );
-            return self.leaf(ExprKind::Duration(0), span);
-        };
-        let ms = lit
-            .int
-            .parse::<i64>()
-            .ok()
-            .and_then(|n| n.checked_mul(unit));
-        match ms {
-            Some(ms) => self.leaf(ExprKind::Duration(ms), span),
-            None => {
-                self.error(Diagnostic::error(
-                    "duration literal out of range",
-                    span,
-                    "too long to count in milliseconds",
-                ));
-                self.leaf(ExprKind::Duration(0), span)
-            }
-        }
+        self.string_key(parts, span)
     }
 
     /// The parts of an interpolating string; `depth` gets the deepest
@@ -1960,17 +1660,10 @@ impl<'l> Builder<'l> {
         for piece in p.into_inner() {
             match piece.as_rule() {
                 Rule::str_text => text.push_str(piece.as_str()),
-                Rule::str_escape => self.escape(&piece, &mut text),
+                Rule::str_escape => self.escape(piece.as_str(), self.span(&piece), &mut text),
                 Rule::str_lbrace => text.push('{'),
                 Rule::str_rbrace => text.push('}'),
-                Rule::str_lone_rbrace => self.error(
-                    Diagnostic::error(
-                        "unmatched `}` in string",
-                        self.span(&piece),
-                        "no `{` opened an interpolation here",
-                    )
-                    .with_help("write `}}` for a literal brace"),
-                ),
+                Rule::str_lone_rbrace => self.lone_rbrace(self.span(&piece)),
                 Rule::interpolation => {
                     if !text.is_empty() {
                         parts.push(StrPart::Text(std::mem::take(&mut text)));
@@ -1996,223 +1689,17 @@ impl<'l> Builder<'l> {
         for piece in p.into_inner() {
             match piece.as_rule() {
                 Rule::plain_text => value.push_str(piece.as_str()),
-                Rule::str_escape => self.escape(&piece, &mut value),
+                Rule::str_escape => self.escape(piece.as_str(), self.span(&piece), &mut value),
                 r => unreachable!("not part of a plain string: {r:?}"),
             }
         }
         StrLit { value, span }
     }
-
-    fn escape(&self, p: &Pair<'_, Rule>, out: &mut String) {
-        let raw = p.as_str();
-        let c = match raw {
-            "\\n" => Some('\n'),
-            "\\t" => Some('\t'),
-            "\\\"" => Some('"'),
-            "\\\\" => Some('\\'),
-            _ => raw
-                .strip_prefix("\\u{")
-                .and_then(|r| r.strip_suffix('}'))
-                .filter(|h| !h.is_empty() && h.len() <= 6)
-                .and_then(|h| u32::from_str_radix(h, 16).ok())
-                .and_then(char::from_u32),
-        };
-        match c {
-            Some(c) => out.push(c),
-            None => self.error(
-                Diagnostic::error(
-                    format!("bad escape `{raw}` in string"),
-                    self.span(p),
-                    "unknown escape",
-                )
-                .with_help(
-                    "the escapes are `\\n`, `\\t`, `\\\"`, `\\\\` and `\\u{…}` (1–6 hex digits)",
-                ),
-            ),
-        }
-    }
-}
-
-/// The pattern of `matches`: `\"` is a quote, every other backslash stays.
-fn raw_pattern(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some('"') => out.push('"'),
-                Some(n) => {
-                    out.push('\\');
-                    out.push(n);
-                }
-                None => out.push('\\'),
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// A number token taken apart; `_` separators removed.
-struct NumberParts {
-    int: String,
-    frac: String,
-    exp: Option<i64>,
-    /// `%`, a duration unit, or anything else written after the digits.
-    suffix: String,
-}
-
-fn split_number(text: &str) -> NumberParts {
-    let b = text.as_bytes();
-    let mut i = 0;
-    let mut int = String::new();
-    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
-        if b[i] != b'_' {
-            int.push(b[i] as char);
-        }
-        i += 1;
-    }
-    let mut frac = String::new();
-    if i + 1 < b.len() && b[i] == b'.' && b[i + 1].is_ascii_digit() {
-        i += 1;
-        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
-            if b[i] != b'_' {
-                frac.push(b[i] as char);
-            }
-            i += 1;
-        }
-    }
-    let mut exp = None;
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-        let mut j = i + 1;
-        let negative = b.get(j) == Some(&b'-');
-        if matches!(b.get(j), Some(b'+' | b'-')) {
-            j += 1;
-        }
-        if b.get(j).is_some_and(u8::is_ascii_digit) {
-            let mut e: i64 = 0;
-            while j < b.len() && b[j].is_ascii_digit() {
-                e = e.saturating_mul(10).saturating_add((b[j] - b'0') as i64);
-                j += 1;
-            }
-            exp = Some(if negative { -e } else { e });
-            i = j;
-        }
-    }
-    NumberParts {
-        int,
-        frac,
-        exp,
-        suffix: text[i..].to_string(),
-    }
-}
-
-/// `mantissa × 10^shift` as digits / 10^scale, when it fits an i128.
-fn exact_decimal(mantissa: &str, shift: i64) -> Option<Decimal> {
-    let digits: i128 = mantissa.parse().ok()?;
-    if shift <= 0 {
-        let scale = u32::try_from(-shift).ok()?;
-        if scale > 38 && digits != 0 {
-            return None;
-        }
-        Some(Decimal { digits, scale })
-    } else {
-        let factor = 10i128.checked_pow(u32::try_from(shift).ok()?)?;
-        Some(Decimal {
-            digits: digits.checked_mul(factor)?,
-            scale: 0,
-        })
-    }
-}
-
-/// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS[.fff…](Z|±HH:MM)` → epoch
-/// milliseconds (fraction digits beyond milliseconds are truncated).
-fn parse_time(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = b.get(range)?;
-        if part.iter().all(u8::is_ascii_digit) {
-            Some(part.iter().fold(0i64, |a, d| a * 10 + (d - b'0') as i64))
-        } else {
-            None
-        }
-    };
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    if b.len() == 10 {
-        return Some(days * 86_400_000);
-    }
-    if !matches!(b[10], b'T' | b't') || b.len() < 20 || b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    let mut i = 19;
-    let mut millis = 0;
-    if b[i] == b'.' {
-        let start = i + 1;
-        i = start;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == start {
-            return None;
-        }
-        let digits = &s[start..i.min(start + 3)];
-        millis = digits.parse::<i64>().ok()? * 10i64.pow(3 - digits.len() as u32);
-    }
-    let offset_minutes = match b.get(i)? {
-        b'Z' | b'z' if i + 1 == b.len() => 0,
-        sign @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
-            let (oh, om) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            let m = oh * 60 + om;
-            if *sign == b'-' {
-                -m
-            } else {
-                m
-            }
-        }
-        _ => return None,
-    };
-    let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_minutes * 60;
-    Some(seconds * 1_000 + millis)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::build::parse_time;
     use super::*;
 
     fn expr(text: &str) -> Expr {
