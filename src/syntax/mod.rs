@@ -6,6 +6,7 @@
 
 pub mod ast;
 mod build;
+mod descent;
 mod parser;
 pub mod sexpr;
 
@@ -65,4 +66,39 @@ pub fn parse_expression(
     limits: &Limits,
 ) -> Result<ast::Expr, Vec<Diagnostic>> {
     parser::parse_expression(file, text, limits)
+}
+
+/// The two readers of the grammar, each alone: pest, and the hand-written
+/// reader that [`parse`] tries first. Not part of the API: it exists for
+/// the tests and the fuzz target that hold the two to the same trees.
+#[doc(hidden)]
+pub mod readers {
+    use super::*;
+
+    /// `text` as one file read by the hand-written reader alone: `None`
+    /// where it leaves the text to pest (any syntax error among them).
+    pub fn descent(text: &str, limits: &Limits) -> Option<Result<ast::Module, Vec<Diagnostic>>> {
+        parser::read_whole_with(false, FileId(0), text, limits)
+            .map(|read| read.map(|items| ast::Module { items }))
+    }
+
+    /// `text` as one file read by pest alone, without recovery.
+    pub fn pest(text: &str, limits: &Limits) -> Result<ast::Module, Vec<Diagnostic>> {
+        parser::read_whole_with(true, FileId(0), text, limits)
+            .expect("pest reads every text")
+            .map(|items| ast::Module { items })
+    }
+
+    /// One expression read by the hand-written reader alone.
+    pub fn descent_expression(
+        text: &str,
+        limits: &Limits,
+    ) -> Option<Result<ast::Expr, Vec<Diagnostic>>> {
+        parser::read_expression_with(false, FileId(0), text, limits)
+    }
+
+    /// One expression read by pest alone.
+    pub fn pest_expression(text: &str, limits: &Limits) -> Result<ast::Expr, Vec<Diagnostic>> {
+        parser::read_expression_with(true, FileId(0), text, limits).expect("pest reads every text")
+    }
 }

@@ -33,6 +33,7 @@ use pest_derive::Parser;
 
 use super::ast::*;
 use super::build::{raw_pattern, Builder, Node};
+use super::descent;
 use super::{LostItem, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
@@ -177,8 +178,9 @@ fn lost_items(file: FileId, text: &str, base: usize) -> Vec<LostItem> {
     out
 }
 
-/// Parses `text[region]` as a sequence of items: pre-check, pest, AST.
-/// Spans and diagnostics are offsets in the whole `text`.
+/// Parses `text[region]` as a sequence of items: pre-check, then the
+/// hand-written reader, then pest where that one defers. Spans and
+/// diagnostics are offsets in the whole `text`.
 fn parse_region(
     file: FileId,
     text: &str,
@@ -190,17 +192,51 @@ fn parse_region(
     let depth = Scanner::new(file, base, part, limits.max_nesting_depth)
         .run()
         .map_err(|d| vec![d])?;
+    with_stack_for(depth, || match descent::module(file, base, part, limits) {
+        Some(items) => Ok(items),
+        None => pest_items(file, text, base, part, limits),
+    })
+}
+
+/// `part` (at offset `base` of `text`) read by pest and turned into items.
+fn pest_items(
+    file: FileId,
+    text: &str,
+    base: usize,
+    part: &str,
+    limits: &Limits,
+) -> Result<Vec<Item>, Vec<Diagnostic>> {
+    let mut pairs = OnrampParser::parse(Rule::module, part)
+        .map_err(|e| vec![translate_error(file, text, base, limits, e)])?;
+    let builder = Builder::new(file, base, limits);
+    let module = pairs.next().expect("pest yields the module rule");
+    let items = module
+        .into_inner()
+        .filter(|p| p.as_rule() != Rule::EOI)
+        .map(|p| builder.item(p))
+        .collect();
+    builder.finish(items)
+}
+
+/// A whole file read by one of the two readers alone, without recovery,
+/// for the tests that hold them to the same trees: `None` where the
+/// hand-written reader defers to pest.
+pub(super) fn read_whole_with(
+    pest: bool,
+    file: FileId,
+    text: &str,
+    limits: &Limits,
+) -> Option<Result<Vec<Item>, Vec<Diagnostic>>> {
+    let depth = match precheck(file, text, limits) {
+        Ok(depth) => depth,
+        Err(d) => return Some(Err(vec![d])),
+    };
     with_stack_for(depth, || {
-        let mut pairs = OnrampParser::parse(Rule::module, part)
-            .map_err(|e| vec![translate_error(file, text, base, limits, e)])?;
-        let builder = Builder::new(file, base, limits);
-        let module = pairs.next().expect("pest yields the module rule");
-        let items = module
-            .into_inner()
-            .filter(|p| p.as_rule() != Rule::EOI)
-            .map(|p| builder.item(p))
-            .collect();
-        builder.finish(items)
+        if pest {
+            Some(pest_items(file, text, 0, text, limits))
+        } else {
+            descent::module(file, 0, text, limits).map(Ok)
+        }
     })
 }
 
@@ -212,18 +248,44 @@ pub(super) fn parse_expression(
     limits: &Limits,
 ) -> Result<Expr, Vec<Diagnostic>> {
     let depth = precheck(file, text, limits).map_err(|d| vec![d])?;
+    with_stack_for(depth, || match descent::expression(file, text, limits) {
+        Some(expr) => Ok(expr),
+        None => pest_expression(file, text, limits),
+    })
+}
+
+fn pest_expression(file: FileId, text: &str, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
+    let mut pairs = OnrampParser::parse(Rule::expression_input, text)
+        .map_err(|e| vec![translate_error(file, text, 0, limits, e)])?;
+    let builder = Builder::new(file, 0, limits);
+    let input = pairs.next().expect("pest yields the expression rule");
+    let full = input
+        .into_inner()
+        .find(|p| p.as_rule() == Rule::full_expr)
+        .expect("an expression");
+    let node = builder.full_expr(full);
+    let expr = builder.take(node);
+    builder.finish(expr)
+}
+
+/// One expression read by one of the two readers alone (see
+/// [`read_whole_with`]).
+pub(super) fn read_expression_with(
+    pest: bool,
+    file: FileId,
+    text: &str,
+    limits: &Limits,
+) -> Option<Result<Expr, Vec<Diagnostic>>> {
+    let depth = match precheck(file, text, limits) {
+        Ok(depth) => depth,
+        Err(d) => return Some(Err(vec![d])),
+    };
     with_stack_for(depth, || {
-        let mut pairs = OnrampParser::parse(Rule::expression_input, text)
-            .map_err(|e| vec![translate_error(file, text, 0, limits, e)])?;
-        let builder = Builder::new(file, 0, limits);
-        let input = pairs.next().expect("pest yields the expression rule");
-        let full = input
-            .into_inner()
-            .find(|p| p.as_rule() == Rule::full_expr)
-            .expect("an expression");
-        let node = builder.full_expr(full);
-        let expr = builder.take(node);
-        builder.finish(expr)
+        if pest {
+            Some(pest_expression(file, text, limits))
+        } else {
+            descent::expression(file, text, limits).map(Ok)
+        }
     })
 }
 
@@ -264,32 +326,49 @@ fn with_stack_for<T: Send>(depth: usize, parse: impl Fn() -> T + Sync) -> T {
 // 1. The pre-check scanner
 // ====================================================================
 
-/// Words that may follow an operand without ending its expression.
-const CONTINUES_EXPR: &[&str] = &[
-    "and",
-    "or",
-    "not",
-    "in",
-    "is",
-    "between",
-    "within",
-    "matches",
-    "starts_with",
-    "ends_with",
-    "contains",
-    "has_any",
-    "has_all",
-    "where",
-    "as",
-    "then",
-    "else",
-    "after",
-    "before",
-];
-/// Words that always start something new: an item, or a branch or
-/// trigger part.
+/// Words that may follow an operand without ending its expression. (A
+/// `match` on strings compiles to a switch on length, then one compare:
+/// the scanner asks this of nearly every word.)
+fn continues_expr(w: &str) -> bool {
+    matches!(
+        w,
+        "and"
+            | "or"
+            | "not"
+            | "in"
+            | "is"
+            | "between"
+            | "within"
+            | "matches"
+            | "starts_with"
+            | "ends_with"
+            | "contains"
+            | "has_any"
+            | "has_all"
+            | "where"
+            | "as"
+            | "then"
+            | "else"
+            | "after"
+            | "before"
+    )
+}
+/// Words that always start something new: an item (`ITEM_KEYWORDS`), or a
+/// branch or trigger part.
 fn starts_anew(w: &str) -> bool {
-    ITEM_KEYWORDS.contains(&w) || matches!(w, "when" | "emit" | "on")
+    matches!(
+        w,
+        "schema"
+            | "let"
+            | "segment"
+            | "decision"
+            | "experiment"
+            | "trigger"
+            | "test"
+            | "when"
+            | "emit"
+            | "on"
+    )
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -332,9 +411,7 @@ impl Tok<'_> {
             Tok::Operand => true,
             // After these words an operand is still to come, or they are
             // structure.
-            Tok::Word(w) => {
-                !(CONTINUES_EXPR.contains(&w) || starts_anew(w) || matches!(w, "next" | "if"))
-            }
+            Tok::Word(w) => !(continues_expr(w) || starts_anew(w) || matches!(w, "next" | "if")),
             _ => false,
         }
     }
@@ -534,7 +611,14 @@ impl<'a> Scanner<'a> {
                         }
                     }
                     Some(b'}') if interpolates && b.get(i + 1) == Some(&b'}') => i += 2,
-                    Some(_) => i += 1,
+                    // Plain text: on to the next byte that means anything.
+                    Some(_) => {
+                        i += 1;
+                        i += b[i..]
+                            .iter()
+                            .position(|c| matches!(c, b'\n' | b'"' | b'\\' | b'{' | b'}'))
+                            .unwrap_or(b.len() - i);
+                    }
                 }
                 continue;
             }
@@ -542,9 +626,10 @@ impl<'a> Scanner<'a> {
             match c {
                 b' ' | b'\t' | b'\r' | b'\n' => i += 1,
                 b'#' => {
-                    while i < b.len() && b[i] != b'\n' {
-                        i += 1;
-                    }
+                    i += b[i..]
+                        .iter()
+                        .position(|&c| c == b'\n')
+                        .unwrap_or(b.len() - i);
                 }
                 b'"' => {
                     let [t1, t2, t3] = self.toks;
@@ -645,7 +730,7 @@ impl<'a> Scanner<'a> {
                         self.push_tok(Tok::Operand);
                         continue;
                     }
-                    if starts_anew(w) || (prev.ends_operand() && !CONTINUES_EXPR.contains(&w)) {
+                    if starts_anew(w) || (prev.ends_operand() && !continues_expr(w)) {
                         self.end_expression();
                     }
                     if w == "if" || (w == "not" && !prev.ends_operand()) {
@@ -770,7 +855,7 @@ fn expected_phrase(rule: Rule) -> Option<(u8, &'static str)> {
     })
 }
 
-const RESERVED: &[&str] = &[
+pub(super) const RESERVED: &[&str] = &[
     "segment",
     "let",
     "decision",
@@ -1708,6 +1793,13 @@ mod tests {
 
     fn expr_err(text: &str) -> Vec<Diagnostic> {
         parse_expression(FileId(0), text, &Limits::default()).expect_err("should not parse")
+    }
+
+    #[test]
+    fn every_item_keyword_starts_anew() {
+        for kw in ITEM_KEYWORDS {
+            assert!(starts_anew(kw), "{kw}");
+        }
     }
 
     #[test]
