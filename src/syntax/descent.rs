@@ -7,8 +7,10 @@
 //! comes out as pest's path makes it. What it does not do is explain
 //! mistakes: at the first thing it does not expect, or anything pest would
 //! have to backtrack over, it gives up, and the caller reads the text again
-//! with pest, whose errors are worded from the grammar. So a text either
-//! gives the same tree both ways or is read by pest alone; the tests in
+//! with pest, whose errors are worded from the grammar. A diagnostic from
+//! the builder (a bad literal, a capitalised name) sends the text to pest
+//! too, so no message depends on which reader ran. A text either gives the
+//! same tree both ways or is read by pest alone; the tests in
 //! `tests/descent.rs` hold it to that on the example rules, every rule
 //! file in the tests and generated and damaged programs.
 //!

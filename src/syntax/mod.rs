@@ -1,7 +1,9 @@
 //! Stage 1: text → AST.
 //!
-//! Owns the pest grammar (`grammar/onramp.pest`) and the translation of pest
-//! pairs into [`ast`] nodes. No pest type leaves this module. Parse errors are
+//! Owns the grammar (`grammar/onramp.pest`) and its two readers: a
+//! hand-written one for speed, and pest, which reads whatever the first
+//! gives up on and words every syntax error. Both build the [`ast`]
+//! through one builder. No pest type leaves this module. Parse errors are
 //! turned into our own [`Diagnostic`]s ("expected X, found Y").
 
 pub mod ast;

@@ -1,24 +1,25 @@
-//! The pest parser and the translation of its pairs into the [`ast`].
+//! Reading rule files: the pre-check, the two readers, recovery, and the
+//! wording of syntax errors.
 //!
 //! This is the only file that knows about pest: the grammar lives in
 //! `grammar/onramp.pest`, and everything that leaves this module is our own
-//! AST or our own [`Diagnostic`]s. Three passes:
+//! AST or our own [`Diagnostic`]s. The passes:
 //!
 //! 1. [`precheck`]: a small iterative scanner that bounds nesting (brackets,
 //!    interpolations, `if`, prefix `not`/`-`) and finds unclosed strings and
-//!    interpolations, *before* pest — whose descent is recursive — sees the
-//!    text. Every later pass recurses at most as deep as this allows.
-//! 2. pest, with one diagnostic for its first syntax error, worded from the
-//!    rules it expected ("expected `=>` or an operator, found `engaged`").
-//!    A file that fails is parsed again region by region, a region starting
-//!    at each line that begins (column 1) with an item keyword, so each
-//!    broken item gives its own error and the others are kept
-//!    ([`parse_module_recovering`]).
-//! 3. [`Builder`]: pairs → AST, with PrattParser for precedence and the
-//!    checks that are clearer after parsing than in a grammar: literals
-//!    (numbers, durations, times, escapes), snake_case item names, chained
-//!    comparisons, and the depth of the expression tree itself (a chain of
-//!    100,000 `+` is flat for pest but 100,000 deep as a tree).
+//!    interpolations, *before* any recursive reader sees the text. Every
+//!    later pass recurses at most as deep as this allows.
+//! 2. The hand-written reader ([`descent`]), which reads clean text about
+//!    ten times faster than pest and gives up on anything else.
+//! 3. pest, where the hand-written reader gave up, with one diagnostic for
+//!    its first syntax error, worded from the rules it expected ("expected
+//!    `=>` or an operator, found `engaged`"). A file that fails is parsed
+//!    again region by region, a region starting at each line that begins
+//!    (column 1) with an item keyword, so each broken item gives its own
+//!    error and the others are kept ([`parse_module_recovering`]).
+//! 4. Both readers hand their tokens to one [`Builder`] (`build.rs`), which
+//!    makes the AST and owns the checks that are clearer after parsing
+//!    than in a grammar; pest's pairs go through its PrattParser first.
 //!
 //! Guarantee to later stages: no [`Expr`] is nested deeper than
 //! `limits.max_nesting_depth`, so recursive passes over the AST are safe.
