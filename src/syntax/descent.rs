@@ -14,6 +14,12 @@
 //! `tests/descent.rs` hold it to that on the example rules, every rule
 //! file in the tests and generated and damaged programs.
 //!
+//! Changing the grammar means changing this reader too. Until it is, text
+//! that uses new syntax is read by pest alone (correct, only slower), and
+//! `tests/descent.rs` fails on the first rule file in the tests that uses
+//! it; text whose meaning changed gives a different tree here and fails the
+//! same tests.
+//!
 //! The expression grammar is flat in pest (`prefix* operand postfix*
 //! (infix prefix* operand postfix*)*`) with precedence applied afterwards
 //! by pest's Pratt parser; here the same binding powers drive precedence
