@@ -63,6 +63,16 @@ fn a_test_reading_the_clock_must_state_now() {
     let (_, stderr, code) = onramp(&["test", file.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(stderr.contains("does not state `now`"), "{stderr}");
+
+    // The error points at the first expectation that reads the clock.
+    std::fs::write(
+        &file,
+        "segment recent = last_seen within 24h\nsegment yes = true\ntest \"recent\" {\n  given { last_seen: @2026-11-20 }\n  expect yes\n  expect recent\n}\n",
+    )
+    .unwrap();
+    let (_, stderr, code) = onramp(&["test", file.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("clock.ramp:6:10"), "{stderr}");
 }
 
 #[test]

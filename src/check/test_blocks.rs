@@ -75,7 +75,8 @@ impl Checker<'_> {
             expects: Vec::new(),
         };
         let mut given_span: Option<Span> = None;
-        let mut reads_clock: Option<Span> = None;
+        // Where each `expect` stands, for "depends on the clock" below.
+        let mut expect_spans: Vec<Span> = Vec::new();
         for stmt in &def.body {
             let mut ctx = ExprCtx::default();
             match &stmt.kind {
@@ -121,15 +122,21 @@ impl Checker<'_> {
                         ..ExprCtx::default()
                     };
                     let ir = self.condition(e, &mut ctx);
-                    if reads_clock.is_none() && self.reads_clock(&ir, &mut Vec::new()) {
-                        reads_clock = Some(e.span);
-                    }
+                    expect_spans.push(e.span);
                     let parts = sub_expressions(&ir);
                     test.expects.push(CheckedExpect { ir, parts });
                 }
             }
         }
+        // Only a test without `now` is asked whether it reads the clock: the
+        // walk goes through every rule an expectation reaches.
         if test.now.is_none() {
+            let reads_clock = test
+                .expects
+                .iter()
+                .zip(&expect_spans)
+                .find(|(e, _)| self.reads_clock(&e.ir, &mut Vec::new()))
+                .map(|(_, span)| *span);
             let uses_now_in_data = test.overrides.iter().any(|(_, ir)| uses_now(ir))
                 || matches!(&test.given, GivenProfile::Literal(ir) if uses_now(ir))
                 || test.event.as_ref().is_some_and(uses_now);
@@ -327,7 +334,7 @@ impl Checker<'_> {
 
     /// Whether an expectation reaches the clock, directly or through rules.
     fn reads_clock(&self, ir: &Ir, seen: &mut Vec<RuleId>) -> bool {
-        let mut found = uses_now(ir);
+        let mut found = reads_clock_itself(ir);
         if !found {
             ir.for_each_child(|c| found = found || self.reads_clock(c, seen));
         }
@@ -358,9 +365,19 @@ impl Checker<'_> {
     }
 }
 
-/// Whether an expression itself reads the clock.
+/// Whether an expression reads the clock anywhere inside (not through
+/// rules).
 fn uses_now(ir: &Ir) -> bool {
-    let direct = match &ir.kind {
+    let mut found = reads_clock_itself(ir);
+    if !found {
+        ir.for_each_child(|c| found = found || uses_now(c));
+    }
+    found
+}
+
+/// Whether this node itself, not its children, reads the clock.
+fn reads_clock_itself(ir: &Ir) -> bool {
+    match &ir.kind {
         IrKind::Now => true,
         IrKind::Within {
             anchor: Anchor::Past | Anchor::Next,
@@ -375,12 +392,7 @@ fn uses_now(ir: &Ir) -> bool {
                 | Builtin::HoursUntil
         ),
         _ => false,
-    };
-    let mut found = direct;
-    if !found {
-        ir.for_each_child(|c| found = found || uses_now(c));
     }
-    found
 }
 
 fn first_non_constant(ir: &Ir) -> Option<Span> {
