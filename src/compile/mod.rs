@@ -49,6 +49,29 @@ pub struct Chunk {
     pub condition: Option<Box<branch::ConditionCode>>,
 }
 
+impl Chunk {
+    /// The chunk built so far, each table allocated once at its exact size;
+    /// `self` is left empty but keeps its buffers for the next chunk. (Grown
+    /// push by push, every chunk cost a dozen reallocations.)
+    fn take_exact(&mut self) -> Chunk {
+        let chunk = Chunk {
+            code: self.code.clone(),
+            costs: self.costs.clone(),
+            spans: self.spans.clone(),
+            subjects: self.subjects.clone(),
+            operand_spans: self.operand_spans.clone(),
+            root: self.root,
+            condition: self.condition.take(),
+        };
+        self.code.clear();
+        self.costs.clear();
+        self.spans.clear();
+        self.subjects.clear();
+        self.operand_spans.clear();
+        chunk
+    }
+}
+
 /// How a rule is evaluated.
 #[derive(Clone, Debug)]
 pub enum RuleCode {
@@ -517,14 +540,11 @@ impl Compiler {
     }
 
     fn chunk(&mut self, ir: &Ir, diags: &mut Vec<Diagnostic>) -> ChunkId {
-        self.chunk = Chunk {
-            root: ir.span,
-            ..Chunk::default()
-        };
+        self.chunk.root = ir.span;
         if let Err(d) = self.emit(ir) {
             diags.push(d);
         }
-        let chunk = std::mem::take(&mut self.chunk);
+        let chunk = self.chunk.take_exact();
         self.out.chunks.push(chunk);
         self.out.chunks.len() as ChunkId - 1
     }
