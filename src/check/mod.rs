@@ -60,13 +60,13 @@ impl SlotInfo {
     }
 }
 
-/// A test block, kept as written for the test runner.
-#[derive(Clone, Debug)]
-pub struct TestBlock {
+/// A test block as written, with where it stands, for checking.
+#[derive(Clone, Copy, Debug)]
+pub struct TestBlock<'a> {
     /// The file holding it (`given file` paths are relative to it).
     pub file: FileId,
     /// The test.
-    pub def: ast::TestDef,
+    pub def: &'a ast::TestDef,
     /// The whole item.
     pub span: Span,
 }
@@ -261,7 +261,7 @@ impl<'a> Checker<'a> {
                     ItemKind::Test(t) => {
                         let block = TestBlock {
                             file: *file,
-                            def: t.clone(),
+                            def: t,
                             span: item.span,
                         };
                         let checked = self.check_test(&block);

@@ -61,8 +61,8 @@ pub struct CheckedTest {
 }
 
 impl Checker<'_> {
-    pub(crate) fn check_test(&mut self, block: &TestBlock) -> CheckedTest {
-        let def = &block.def;
+    pub(crate) fn check_test(&mut self, block: &TestBlock<'_>) -> CheckedTest {
+        let def = block.def;
         let mut test = CheckedTest {
             name: def.name.value.clone(),
             file: block.file,
