@@ -511,6 +511,9 @@ impl Checker<'_> {
     }
 
     fn string(&mut self, parts: &[StrPart], span: Span, ctx: &mut ExprCtx) -> Ir {
+        if let [StrPart::Text(text)] = parts {
+            return Ir::new(IrKind::Const(Value::str(text)), Type::STR, span);
+        }
         if parts.iter().all(|p| matches!(p, StrPart::Text(_))) {
             let text: String = parts
                 .iter()
