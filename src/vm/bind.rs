@@ -196,7 +196,7 @@ pub fn convert(json: &Json, ty: &Type, path: PathFn<'_>, limits: &Limits) -> Bou
                         Err(e) => return Err(e),
                     }
                 }
-                Ok(Value::List(out.into()))
+                Ok(Value::List(Arc::new(out)))
             }
             _ => mismatch("a list"),
         },
@@ -266,7 +266,7 @@ pub fn untyped(json: &Json, path: PathFn<'_>, limits: &Limits, depth: usize) -> 
             for item in items {
                 out.push(untyped(item, path, limits, depth + 1)?);
             }
-            Value::List(out.into())
+            Value::List(Arc::new(out))
         }
         Json::Object(map) => {
             let mut out = Vec::with_capacity(map.len());

@@ -486,14 +486,14 @@ impl ValueRead<'_> {
             n += 1;
         }
         r.close()?;
-        // One allocation, of the exact size (`Drain` knows its length).
-        let items: Arc<[Value]> = elements.drain(start..).collect();
+        // Of the exact size (`Drain` knows its length).
+        let items: Vec<Value> = elements.drain(start..).collect();
         if n > self.limits.max_list_len {
             return Ok(self.too_long(n));
         }
         Ok(match first_error {
             Some(e) => Err(e),
-            None => Ok(Value::List(items)),
+            None => Ok(Value::List(Arc::new(items))),
         })
     }
 

@@ -106,7 +106,7 @@ struct FusedOutcome {
 #[derive(Debug)]
 struct IterFrame {
     kind: AggKind,
-    list: Option<Arc<[Value]>>,
+    list: Option<Arc<Vec<Value>>>,
     next: usize,
     done: bool,
     current: Value,
@@ -853,8 +853,8 @@ impl Machine {
                 }
                 Op::MakeList(n) => {
                     let start = self.stack.len().saturating_sub(n as usize);
-                    let items: Arc<[Value]> = self.stack.drain(start..).collect();
-                    self.stack.push(Value::List(items));
+                    let items: Vec<Value> = self.stack.drain(start..).collect();
+                    self.stack.push(Value::List(Arc::new(items)));
                 }
                 Op::MakeMap(keys) => {
                     let keys = &program.bytecode.key_lists[keys as usize];
@@ -1322,7 +1322,7 @@ impl Machine {
     }
 }
 
-fn new_frame(kind: AggKind, list: Option<Arc<[Value]>>) -> IterFrame {
+fn new_frame(kind: AggKind, list: Option<Arc<Vec<Value>>>) -> IterFrame {
     IterFrame {
         kind,
         list,
