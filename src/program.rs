@@ -12,7 +12,7 @@ use crate::limits::Limits;
 use crate::span::SourceMap;
 use crate::syntax;
 use crate::value::Value;
-use crate::vm::bind::{self, Bound};
+use crate::vm::bind::{self, BindBuffers, Binder, Bound};
 use crate::vm::bind_text::{self, BindPlan};
 use crate::vm::plan::RunPlan;
 use crate::vm::{Action, Machine, Origin, RawError};
@@ -369,7 +369,7 @@ impl Program {
         Evaluator {
             program: self,
             machine: Machine::default(),
-            list_elements: Vec::new(),
+            buffers: BindBuffers::default(),
         }
     }
 
@@ -461,8 +461,8 @@ impl Context {
 pub struct Evaluator<'p> {
     pub(crate) program: &'p Program,
     pub(crate) machine: Machine,
-    /// Reused by text binding for the elements of lists being read.
-    list_elements: Vec<Value>,
+    /// What binding reuses from one profile to the next.
+    buffers: BindBuffers,
 }
 
 impl<'p> Evaluator<'p> {
@@ -494,7 +494,7 @@ impl<'p> Evaluator<'p> {
                 &program.limits,
                 &mut m.slots,
                 &mut m.seen,
-                &mut self.list_elements,
+                &mut self.buffers,
             )
             .is_ok();
         if !read {
@@ -522,9 +522,11 @@ impl<'p> Evaluator<'p> {
         };
         let program = self.program;
         let m = &mut self.machine;
-        bind::bind_profile(map, &program.checked.slots, &program.limits, &mut m.slots);
+        let mut binder = Binder::new(&program.limits, &mut self.buffers.strings);
+        binder.bind_profile(map, &program.checked.slots, &mut m.slots);
         m.profile = if program.reads_profile {
-            bind::untyped(profile, &|| "profile".to_string(), &program.limits, 0)
+            binder
+                .untyped(profile, &|| "profile".to_string(), 0)
                 .unwrap_or(Value::Null)
         } else {
             Value::Null

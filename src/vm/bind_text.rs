@@ -9,7 +9,7 @@
 //! entry points give the same slots, errors included. When the reader
 //! gives up, the caller falls back to that `Value` path.
 
-use super::bind::{bind_below, convert, Bound};
+use super::bind::{convert, BindBuffers, Binder, Bound};
 use super::json_reader::{Bail, JsonReader, KeyProbe, Token};
 use crate::check::SlotInfo;
 use crate::limits::Limits;
@@ -94,7 +94,7 @@ pub fn bind_text(
     limits: &Limits,
     out: &mut Vec<Bound>,
     seen: &mut Vec<bool>,
-    elements: &mut Vec<Value>,
+    buffers: &mut BindBuffers,
 ) -> Result<(), Bail> {
     // Every slot is overwritten (from the profile, or as missing at the
     // end), so the last profile's values are dropped there, not here.
@@ -108,14 +108,14 @@ pub fn bind_text(
     if !reader.begin_object()? {
         return Err(Bail);
     }
-    elements.clear();
+    buffers.elements.clear();
     let mut walk = Walk {
         plan,
         slots,
         limits,
         out,
         seen,
-        elements,
+        buffers,
     };
     walk.entries(&mut reader, 0)?;
     reader.end()?;
@@ -136,9 +136,8 @@ struct Walk<'a> {
     limits: &'a Limits,
     out: &'a mut Vec<Bound>,
     seen: &'a mut Vec<bool>,
-    /// Elements of the lists being read, kept across profiles so that a
-    /// list costs one allocation (its own).
-    elements: &'a mut Vec<Value>,
+    /// The evaluator's string cache and element stack.
+    buffers: &'a mut BindBuffers,
 }
 
 impl Walk<'_> {
@@ -179,7 +178,7 @@ impl Walk<'_> {
                     strings: self.plan.strings.get(id as usize).map_or(&[], |v| v),
                     depth: 0,
                 }
-                .read(r, self.elements)?;
+                .read(r, self.buffers)?;
                 self.seen[id as usize] = true;
                 self.out[id as usize] = bound;
                 Ok(())
@@ -211,10 +210,11 @@ impl Walk<'_> {
     /// Binds the slots at and below `node` from the value found there.
     fn bind_from_value(&mut self, node: usize, json: &Json) {
         let node = &self.plan.nodes[node];
+        let mut binder = Binder::new(self.limits, &mut self.buffers.strings);
         for &s in &node.below {
             let slot = &self.slots[s as usize];
             self.seen[s as usize] = true;
-            self.out[s as usize] = bind_below(Some(json), node.depth, slot, self.limits);
+            self.out[s as usize] = binder.bind_below(Some(json), node.depth, slot);
         }
     }
 }
@@ -228,6 +228,7 @@ impl Walk<'_> {
 // `bind::convert`; the tests below and `tests/bind_text.rs` compare the
 // two on many shapes.
 
+use super::strings::Strings;
 use crate::check::types::{Type, TypeKind};
 use crate::value::Value;
 
@@ -280,7 +281,7 @@ struct ValueRead<'a> {
 impl ValueRead<'_> {
     /// Reads the next value from the text. `Err` only when the reader
     /// gives up; bad data is an `Err` inside the `Bound`.
-    fn read(&self, r: &mut JsonReader<'_>, elements: &mut Vec<Value>) -> Result<Bound, Bail> {
+    fn read(&self, r: &mut JsonReader<'_>, buffers: &mut BindBuffers) -> Result<Bound, Bail> {
         if self.too_deep() {
             r.skip_value()?;
             return Ok(self.too_deep_error());
@@ -298,10 +299,10 @@ impl ValueRead<'_> {
                 Err(_) => self.float(u as f64),
             },
             Token::F64(f) => self.float(f),
-            Token::Str(Some(s)) => self.text(s),
-            Token::Str(None) => self.text(r.scratch()),
-            Token::Array => self.list(r, elements)?,
-            Token::Object => self.object(r, elements)?,
+            Token::Str(Some(s)) => self.text(s, &mut buffers.strings),
+            Token::Str(None) => self.text(r.scratch(), &mut buffers.strings),
+            Token::Array => self.list(r, buffers)?,
+            Token::Object => self.object(r, buffers)?,
         })
     }
 
@@ -371,12 +372,12 @@ impl ValueRead<'_> {
         }
     }
 
-    fn text(&self, s: &str) -> Bound {
+    fn text(&self, s: &str, strings: &mut Strings) -> Bound {
         match &self.ty.kind {
-            TypeKind::Str | TypeKind::Any | TypeKind::Null => self.string(s),
+            TypeKind::Str | TypeKind::Any | TypeKind::Null => self.string(s, strings),
             TypeKind::Enum(members) => {
                 if members.iter().any(|m| m == s) {
-                    Ok(self.interned(s))
+                    Ok(self.interned(s, strings))
                 } else {
                     Err(Arc::from(format!(
                         "profile field `{}` is not one of the values the schema allows",
@@ -400,7 +401,7 @@ impl ValueRead<'_> {
         }
     }
 
-    fn string(&self, s: &str) -> Bound {
+    fn string(&self, s: &str, strings: &mut Strings) -> Bound {
         if s.len() > self.limits.max_string_bytes {
             return Err(Arc::from(format!(
                 "profile field `{}` is a string of {} bytes, more than the limit of {}",
@@ -409,14 +410,16 @@ impl ValueRead<'_> {
                 self.limits.max_string_bytes
             )));
         }
-        Ok(self.interned(s))
+        Ok(self.interned(s, strings))
     }
 
-    /// The string as a value, sharing a program constant equal to it.
-    fn interned(&self, s: &str) -> Value {
+    /// The string as a value, sharing a program constant equal to it (the
+    /// fast tests compare pointers first), or else the evaluator's cached
+    /// copy of it.
+    fn interned(&self, s: &str, strings: &mut Strings) -> Value {
         match self.strings.iter().find(|c| ***c == *s) {
             Some(c) => Value::Str(c.clone()),
-            None => Value::str(s),
+            None => Value::Str(strings.get(s)),
         }
     }
 
@@ -441,7 +444,7 @@ impl ValueRead<'_> {
 
     /// The elements of a list whose `[` is read, gathered on top of
     /// `elements` (nested lists stack up there).
-    fn list(&self, r: &mut JsonReader<'_>, elements: &mut Vec<Value>) -> Result<Bound, Bail> {
+    fn list(&self, r: &mut JsonReader<'_>, buffers: &mut BindBuffers) -> Result<Bound, Bail> {
         let element = match &self.ty.kind {
             TypeKind::List(e) => Some(&**e),
             TypeKind::Any | TypeKind::Null => None,
@@ -450,7 +453,7 @@ impl ValueRead<'_> {
                 return Ok(self.mismatch("a list"));
             }
         };
-        let start = elements.len();
+        let start = buffers.elements.len();
         let mut first_error: Option<Arc<str>> = None;
         let mut n = 0usize;
         while r.next_element(n == 0)? {
@@ -479,15 +482,15 @@ impl ValueRead<'_> {
                     depth: self.depth + 1,
                 },
             };
-            match read.read(r, elements)? {
-                Ok(v) => elements.push(v),
+            match read.read(r, buffers)? {
+                Ok(v) => buffers.elements.push(v),
                 Err(e) => first_error = Some(e),
             }
             n += 1;
         }
         r.close()?;
         // Of the exact size (`Drain` knows its length).
-        let items: Vec<Value> = elements.drain(start..).collect();
+        let items: Vec<Value> = buffers.elements.drain(start..).collect();
         if n > self.limits.max_list_len {
             return Ok(self.too_long(n));
         }
@@ -498,7 +501,7 @@ impl ValueRead<'_> {
     }
 
     /// The entries of an object whose `{` is read.
-    fn object(&self, r: &mut JsonReader<'_>, elements: &mut Vec<Value>) -> Result<Bound, Bail> {
+    fn object(&self, r: &mut JsonReader<'_>, buffers: &mut BindBuffers) -> Result<Bound, Bail> {
         match &self.ty.kind {
             TypeKind::Record(fields) => {
                 // Small records (event elements) keep their fields on the
@@ -520,7 +523,7 @@ impl ValueRead<'_> {
                         Some(i) => {
                             let (name, fty) = &fields[i];
                             let path = PathCtx::Key(self.path, name);
-                            found[i] = Some(self.field(fty, &path).read(r, elements)?);
+                            found[i] = Some(self.field(fty, &path).read(r, buffers)?);
                         }
                         None => r.skip_value()?,
                     }
@@ -562,10 +565,10 @@ impl ValueRead<'_> {
                         strings: &[],
                         depth: depth + 1,
                     }
-                    .read(r, elements)?;
+                    .read(r, buffers)?;
                     match entries.iter_mut().find(|(k, _)| **k == *key) {
                         Some(slot) => slot.1 = v,
-                        None => entries.push((Arc::from(&*key), v)),
+                        None => entries.push((buffers.strings.get(&key), v)),
                     }
                 }
                 r.close()?;
@@ -635,7 +638,7 @@ mod tests {
             limits,
             &mut out,
             &mut seen,
-            &mut Vec::new(),
+            &mut BindBuffers::default(),
         )
         .ok()
         .map(|()| format!("{out:?}"));

@@ -12,6 +12,7 @@ pub mod bind_text;
 mod json_reader;
 pub mod ops;
 pub mod plan;
+pub mod strings;
 
 use crate::bucket;
 use crate::check::ir::{AggKind, RuleKind};
