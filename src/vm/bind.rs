@@ -6,6 +6,7 @@
 //! binding: the slot remembers the error and raises it when a rule reads it
 //! (§4, §14), so everything else still evaluates.
 
+use super::reuse::Refill;
 use super::strings::Strings;
 use crate::check::types::{Type, TypeKind};
 use crate::check::SlotInfo;
@@ -30,17 +31,17 @@ pub fn bind_profile(
 /// Binds one slot from `start`, once (no cache kept): see
 /// [`Binder::bind_below`].
 pub fn bind_below(start: Option<&Json>, depth: usize, slot: &SlotInfo, limits: &Limits) -> Bound {
-    Binder::new(limits, &mut Strings::default()).bind_below(start, depth, slot)
+    Binder::new(limits, &mut Strings::default()).bind_below(start, depth, slot, Value::Null)
 }
 
 /// Converts JSON into a value of the given type, once (no cache kept).
 pub fn convert(json: &Json, ty: &Type, path: PathFn<'_>, limits: &Limits) -> Bound {
-    Binder::new(limits, &mut Strings::default()).convert(json, ty, path)
+    Binder::new(limits, &mut Strings::default()).convert(json, ty, path, Value::Null)
 }
 
 /// JSON with no schema type, converted once (no cache kept).
 pub fn untyped(json: &Json, path: PathFn<'_>, limits: &Limits, depth: usize) -> Bound {
-    Binder::new(limits, &mut Strings::default()).untyped(json, path, depth)
+    Binder::new(limits, &mut Strings::default()).untyped(json, path, depth, Value::Null)
 }
 
 /// The type name of a JSON value with its article ("an int").
@@ -80,6 +81,10 @@ pub type PathFn<'a> = &'a dyn Fn() -> String;
 
 /// Converts profile data into values: the limits it checks, and a string
 /// cache (the evaluator's, or an empty one) that spares allocations.
+///
+/// Each conversion takes `old`, the value its result replaces (`Null` if
+/// none): lists and maps are rebuilt in its buffers when nothing else
+/// holds them (see [`super::reuse`]). The result never depends on `old`.
 pub struct Binder<'a> {
     limits: &'a Limits,
     strings: &'a mut Strings,
@@ -91,23 +96,34 @@ impl<'a> Binder<'a> {
         Binder { limits, strings }
     }
 
-    /// Binds every slot from a profile object.
+    /// Binds every slot from a profile object, each into what `out` held
+    /// for it.
     pub fn bind_profile(
         &mut self,
         profile: &serde_json::Map<String, Json>,
         slots: &[SlotInfo],
         out: &mut Vec<Bound>,
     ) {
-        out.clear();
-        for slot in slots {
-            out.push(self.bind_below(profile.get(&*slot.path[0]), 1, slot));
+        if out.len() != slots.len() {
+            out.clear();
+            out.resize(slots.len(), Ok(Value::Null));
+        }
+        for (slot, bound) in slots.iter().zip(out.iter_mut()) {
+            let old = take_value(bound);
+            *bound = self.bind_below(profile.get(&*slot.path[0]), 1, slot, old);
         }
     }
 
     /// Binds a slot from `start`, the profile's value at the first `depth`
     /// segments of the slot's path (`None` when absent), walking the rest.
     /// Shared by both binders, so they agree on every shape of data.
-    pub fn bind_below(&mut self, start: Option<&Json>, depth: usize, slot: &SlotInfo) -> Bound {
+    pub fn bind_below(
+        &mut self,
+        start: Option<&Json>,
+        depth: usize,
+        slot: &SlotInfo,
+        old: Value,
+    ) -> Bound {
         let mut current = start;
         for (i, seg) in slot.path.iter().enumerate().skip(depth) {
             current = match current {
@@ -122,12 +138,17 @@ impl<'a> Binder<'a> {
                 }
             };
         }
-        self.convert(current.unwrap_or(&Json::Null), &slot.ty, &|| slot.dotted())
+        self.convert(
+            current.unwrap_or(&Json::Null),
+            &slot.ty,
+            &|| slot.dotted(),
+            old,
+        )
     }
 
     /// Converts JSON into a value of the given type; the error names the
     /// path and the types, never the value.
-    pub fn convert(&mut self, json: &Json, ty: &Type, path: PathFn<'_>) -> Bound {
+    pub fn convert(&mut self, json: &Json, ty: &Type, path: PathFn<'_>, old: Value) -> Bound {
         let mismatch = |want: &str| -> Bound {
             let path = path();
             Err(Arc::from(format!(
@@ -146,7 +167,7 @@ impl<'a> Binder<'a> {
             };
         }
         match &ty.kind {
-            TypeKind::Any | TypeKind::Null => self.untyped(json, path, 0),
+            TypeKind::Any | TypeKind::Null => self.untyped(json, path, 0, old),
             TypeKind::Bool => match json {
                 Json::Bool(b) => Ok(Value::Bool(*b)),
                 _ => mismatch("a bool"),
@@ -213,15 +234,15 @@ impl<'a> Binder<'a> {
             },
             TypeKind::Version => mismatch("a version"),
             TypeKind::List(elem) => match json {
-                Json::Array(items) => self.list(items, elem, path),
+                Json::Array(items) => self.list(items, elem, path, old),
                 _ => mismatch("a list"),
             },
             TypeKind::Map => match json {
-                Json::Object(_) => self.untyped(json, path, 0),
+                Json::Object(_) => self.untyped(json, path, 0, old),
                 _ => mismatch("a map"),
             },
             TypeKind::Record(fields) => match json {
-                Json::Object(map) => self.record(map, fields, path),
+                Json::Object(map) => self.record(map, fields, path, old),
                 _ => mismatch("an object"),
             },
         }
@@ -229,13 +250,16 @@ impl<'a> Binder<'a> {
 
     /// A list of the element type; a bad element invalidates the whole
     /// list (§14), and the path names the element so the data can be fixed.
-    fn list(&mut self, items: &[Json], elem: &Type, path: PathFn<'_>) -> Bound {
+    fn list(&mut self, items: &[Json], elem: &Type, path: PathFn<'_>, old: Value) -> Bound {
         self.check_len(items.len(), path)?;
-        let mut out = Vec::with_capacity(items.len());
+        let mut out = Refill::list(old);
+        out.reserve(items.len());
         for (i, item) in items.iter().enumerate() {
-            out.push(self.convert(item, elem, &|| format!("{}[{i}]", path()))?);
+            let old = out.take(i);
+            let v = self.convert(item, elem, &|| format!("{}[{i}]", path()), old)?;
+            out.put(i, v);
         }
-        Ok(Value::List(Arc::new(out)))
+        Ok(Value::List(out.finish(items.len())))
     }
 
     /// A record: its fields in declared order; the first bad one decides.
@@ -244,14 +268,17 @@ impl<'a> Binder<'a> {
         map: &serde_json::Map<String, Json>,
         fields: &[(Arc<str>, Type)],
         path: PathFn<'_>,
+        old: Value,
     ) -> Bound {
-        let mut out = Vec::with_capacity(fields.len());
-        for (name, fty) in fields {
+        let mut out = Refill::map(old);
+        out.reserve(fields.len());
+        for (i, (name, fty)) in fields.iter().enumerate() {
             let v = map.get(&**name).unwrap_or(&Json::Null);
-            let child = self.convert(v, fty, &|| format!("{}.{name}", path()))?;
-            out.push((name.clone(), child));
+            let old = out.take(i);
+            let child = self.convert(v, fty, &|| format!("{}.{name}", path()), old)?;
+            out.put_entry(i, name, child);
         }
-        Ok(Value::Map(Arc::new(out)))
+        Ok(Value::Map(out.finish(fields.len())))
     }
 
     fn string(&mut self, s: &str, path: PathFn<'_>) -> Bound {
@@ -281,7 +308,7 @@ impl<'a> Binder<'a> {
     }
 
     /// JSON with no schema type: structural conversion, within the limits.
-    pub fn untyped(&mut self, json: &Json, path: PathFn<'_>, depth: usize) -> Bound {
+    pub fn untyped(&mut self, json: &Json, path: PathFn<'_>, depth: usize, old: Value) -> Bound {
         if depth > self.limits.max_nesting_depth {
             return Err(Arc::from(format!(
                 "profile field `{}` nests deeper than the limit of {}",
@@ -304,21 +331,35 @@ impl<'a> Binder<'a> {
             Json::String(s) => self.string(s, path)?,
             Json::Array(items) => {
                 self.check_len(items.len(), path)?;
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    out.push(self.untyped(item, path, depth + 1)?);
+                let mut out = Refill::list(old);
+                out.reserve(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    let old = out.take(i);
+                    let v = self.untyped(item, path, depth + 1, old)?;
+                    out.put(i, v);
                 }
-                Value::List(Arc::new(out))
+                Value::List(out.finish(items.len()))
             }
             Json::Object(map) => {
-                let mut out = Vec::with_capacity(map.len());
-                for (k, v) in map {
-                    let v = self.untyped(v, path, depth + 1)?;
-                    out.push((self.strings.get(k), v));
+                let mut out = Refill::map(old);
+                out.reserve(map.len());
+                for (i, (k, v)) in map.iter().enumerate() {
+                    let old = out.take(i);
+                    let v = self.untyped(v, path, depth + 1, old)?;
+                    let key = self.strings.get(k);
+                    out.put_entry(i, &key, v);
                 }
-                Value::Map(Arc::new(out))
+                Value::Map(out.finish(map.len()))
             }
         })
+    }
+}
+
+/// The value a slot held, moved out (to be rebuilt in its buffers).
+pub(crate) fn take_value(bound: &mut Bound) -> Value {
+    match bound {
+        Ok(v) => std::mem::take(v),
+        Err(_) => Value::Null,
     }
 }
 
@@ -328,12 +369,34 @@ pub fn value_type(v: &Value) -> &'static str {
 }
 
 /// What binding keeps from one profile to the next in an evaluator, so
-/// that steady state allocates nothing: the string cache, and the text
-/// binder's stack of list elements.
+/// that steady state allocates nothing: the string cache, the text
+/// binder's work stacks (records and maps being read, nested ones on top),
+/// and the slots of the profile bound before the current one.
 #[derive(Debug)]
 pub struct BindBuffers {
     pub(crate) strings: Strings,
-    pub(crate) elements: Vec<Value>,
+    /// The fields of the records being read, by declared index.
+    pub(crate) fields: Vec<Option<Bound>>,
+    /// The entries of the untyped maps being read.
+    pub(crate) entries: Vec<(Arc<str>, Bound)>,
+    /// The slots bound before the current ones. The next binding refills
+    /// these, not the current slots: the last run's rule values may share
+    /// lists and maps of the current slots (a let holding `events`), and
+    /// must read as they are until the next run replaces them. By then
+    /// nothing holds these any more, so their buffers can be reused.
+    spare_slots: Vec<Bound>,
+    /// The `profile` value bound before the current one (as `spare_slots`).
+    spare_profile: Value,
+}
+
+impl BindBuffers {
+    /// Swaps the current slots and `profile` with those bound before: done
+    /// before binding (the older ones are refilled), and again to undo
+    /// that when the profile could not be read.
+    pub(crate) fn swap_generations(&mut self, slots: &mut Vec<Bound>, profile: &mut Value) {
+        std::mem::swap(slots, &mut self.spare_slots);
+        std::mem::swap(profile, &mut self.spare_profile);
+    }
 }
 
 impl Default for BindBuffers {
@@ -341,7 +404,10 @@ impl Default for BindBuffers {
     fn default() -> BindBuffers {
         BindBuffers {
             strings: Strings::caching(),
-            elements: Vec::new(),
+            fields: Vec::new(),
+            entries: Vec::new(),
+            spare_slots: Vec::new(),
+            spare_profile: Value::Null,
         }
     }
 }

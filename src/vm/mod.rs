@@ -12,6 +12,7 @@ pub mod bind_text;
 mod json_reader;
 pub mod ops;
 pub mod plan;
+pub mod reuse;
 pub mod strings;
 
 use crate::bucket;
@@ -184,6 +185,18 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// Drops what the last run left in its scratch state (unread until
+    /// the next run resets it), so that binding the next profile finds
+    /// the old lists and maps held alone and can refill them.
+    pub(crate) fn release_scratch(&mut self) {
+        self.stack.clear();
+        self.iters.clear();
+        self.args.clear();
+        for outcome in &mut self.fused {
+            store(&mut outcome.value, Value::Null);
+        }
+    }
+
     /// Prepares for a new evaluation (slots must be bound separately).
     pub(crate) fn reset(&mut self, program: &Program, now: i64, budget: u64) {
         let rules = program.checked.rules.len();
