@@ -527,7 +527,7 @@ impl<'p> Evaluator<'p> {
         let program = self.program;
         self.begin_binding();
         let m = &mut self.machine;
-        let mut binder = Binder::new(&program.limits, &mut self.buffers.strings);
+        let mut binder = Binder::new(&program.limits, &mut self.buffers.reuse);
         binder.bind_profile(map, &program.checked.slots, &mut m.slots);
         m.profile = if program.reads_profile {
             let old = std::mem::take(&mut m.profile);

@@ -6,8 +6,7 @@
 //! binding: the slot remembers the error and raises it when a rule reads it
 //! (§4, §14), so everything else still evaluates.
 
-use super::reuse::Refill;
-use super::strings::Strings;
+use super::reuse::{Refill, Reuse};
 use crate::check::types::{Type, TypeKind};
 use crate::check::SlotInfo;
 use crate::limits::Limits;
@@ -25,23 +24,23 @@ pub fn bind_profile(
     limits: &Limits,
     out: &mut Vec<Bound>,
 ) {
-    Binder::new(limits, &mut Strings::default()).bind_profile(profile, slots, out)
+    Binder::new(limits, &mut Reuse::default()).bind_profile(profile, slots, out)
 }
 
 /// Binds one slot from `start`, once (no cache kept): see
 /// [`Binder::bind_below`].
 pub fn bind_below(start: Option<&Json>, depth: usize, slot: &SlotInfo, limits: &Limits) -> Bound {
-    Binder::new(limits, &mut Strings::default()).bind_below(start, depth, slot, Value::Null)
+    Binder::new(limits, &mut Reuse::default()).bind_below(start, depth, slot, Value::Null)
 }
 
 /// Converts JSON into a value of the given type, once (no cache kept).
 pub fn convert(json: &Json, ty: &Type, path: PathFn<'_>, limits: &Limits) -> Bound {
-    Binder::new(limits, &mut Strings::default()).convert(json, ty, path, Value::Null)
+    Binder::new(limits, &mut Reuse::default()).convert(json, ty, path, Value::Null)
 }
 
 /// JSON with no schema type, converted once (no cache kept).
 pub fn untyped(json: &Json, path: PathFn<'_>, limits: &Limits, depth: usize) -> Bound {
-    Binder::new(limits, &mut Strings::default()).untyped(json, path, depth, Value::Null)
+    Binder::new(limits, &mut Reuse::default()).untyped(json, path, depth, Value::Null)
 }
 
 /// The type name of a JSON value with its article ("an int").
@@ -79,21 +78,22 @@ pub fn json_type_name(j: &Json) -> &'static str {
 /// needs it (binding runs per profile; formatting paths would allocate).
 pub type PathFn<'a> = &'a dyn Fn() -> String;
 
-/// Converts profile data into values: the limits it checks, and a string
-/// cache (the evaluator's, or an empty one) that spares allocations.
+/// Converts profile data into values: the limits it checks, and what it
+/// reuses to spare allocations (the evaluator's, or nothing for one-off
+/// conversions).
 ///
 /// Each conversion takes `old`, the value its result replaces (`Null` if
 /// none): lists and maps are rebuilt in its buffers when nothing else
 /// holds them (see [`super::reuse`]). The result never depends on `old`.
 pub struct Binder<'a> {
     limits: &'a Limits,
-    strings: &'a mut Strings,
+    reuse: &'a mut Reuse,
 }
 
 impl<'a> Binder<'a> {
-    /// A binder checking these limits and sharing strings through `strings`.
-    pub fn new(limits: &'a Limits, strings: &'a mut Strings) -> Binder<'a> {
-        Binder { limits, strings }
+    /// A binder checking these limits and reusing through `reuse`.
+    pub fn new(limits: &'a Limits, reuse: &'a mut Reuse) -> Binder<'a> {
+        Binder { limits, reuse }
     }
 
     /// Binds every slot from a profile object, each into what `out` held
@@ -190,7 +190,7 @@ impl<'a> Binder<'a> {
             },
             TypeKind::Enum(members) => match json {
                 Json::String(s) if members.iter().any(|m| m == s) => {
-                    Ok(Value::Str(self.strings.get(s)))
+                    Ok(Value::Str(self.reuse.strings.get(s)))
                 }
                 Json::String(_) => Err(Arc::from(format!(
                     "profile field `{}` is not one of the values the schema allows",
@@ -252,14 +252,14 @@ impl<'a> Binder<'a> {
     /// list (§14), and the path names the element so the data can be fixed.
     fn list(&mut self, items: &[Json], elem: &Type, path: PathFn<'_>, old: Value) -> Bound {
         self.check_len(items.len(), path)?;
-        let mut out = Refill::list(old);
+        let mut out = Refill::list(old, &mut self.reuse.spares);
         out.reserve(items.len());
         for (i, item) in items.iter().enumerate() {
             let old = out.take(i);
             let v = self.convert(item, elem, &|| format!("{}[{i}]", path()), old)?;
             out.put(i, v);
         }
-        Ok(Value::List(out.finish(items.len())))
+        Ok(Value::List(out.finish(items.len(), &mut self.reuse.spares)))
     }
 
     /// A record: its fields in declared order; the first bad one decides.
@@ -270,7 +270,7 @@ impl<'a> Binder<'a> {
         path: PathFn<'_>,
         old: Value,
     ) -> Bound {
-        let mut out = Refill::map(old);
+        let mut out = Refill::map(old, &mut self.reuse.spares);
         out.reserve(fields.len());
         for (i, (name, fty)) in fields.iter().enumerate() {
             let v = map.get(&**name).unwrap_or(&Json::Null);
@@ -278,7 +278,7 @@ impl<'a> Binder<'a> {
             let child = self.convert(v, fty, &|| format!("{}.{name}", path()), old)?;
             out.put_entry(i, name, child);
         }
-        Ok(Value::Map(out.finish(fields.len())))
+        Ok(Value::Map(out.finish(fields.len(), &mut self.reuse.spares)))
     }
 
     fn string(&mut self, s: &str, path: PathFn<'_>) -> Bound {
@@ -290,7 +290,7 @@ impl<'a> Binder<'a> {
                 self.limits.max_string_bytes
             )));
         }
-        Ok(Value::Str(self.strings.get(s)))
+        Ok(Value::Str(self.reuse.strings.get(s)))
     }
 
     /// A list longer than the limit is an error (checked before its
@@ -331,25 +331,25 @@ impl<'a> Binder<'a> {
             Json::String(s) => self.string(s, path)?,
             Json::Array(items) => {
                 self.check_len(items.len(), path)?;
-                let mut out = Refill::list(old);
+                let mut out = Refill::list(old, &mut self.reuse.spares);
                 out.reserve(items.len());
                 for (i, item) in items.iter().enumerate() {
                     let old = out.take(i);
                     let v = self.untyped(item, path, depth + 1, old)?;
                     out.put(i, v);
                 }
-                Value::List(out.finish(items.len()))
+                Value::List(out.finish(items.len(), &mut self.reuse.spares))
             }
             Json::Object(map) => {
-                let mut out = Refill::map(old);
+                let mut out = Refill::map(old, &mut self.reuse.spares);
                 out.reserve(map.len());
                 for (i, (k, v)) in map.iter().enumerate() {
                     let old = out.take(i);
                     let v = self.untyped(v, path, depth + 1, old)?;
-                    let key = self.strings.get(k);
+                    let key = self.reuse.strings.get(k);
                     out.put_entry(i, &key, v);
                 }
-                Value::Map(out.finish(map.len()))
+                Value::Map(out.finish(map.len(), &mut self.reuse.spares))
             }
         })
     }
@@ -369,12 +369,13 @@ pub fn value_type(v: &Value) -> &'static str {
 }
 
 /// What binding keeps from one profile to the next in an evaluator, so
-/// that steady state allocates nothing: the string cache, the text
-/// binder's work stacks (records and maps being read, nested ones on top),
-/// and the slots of the profile bound before the current one.
+/// that steady state allocates nothing: the string table and spare
+/// containers, the text binder's work stacks (records and maps being
+/// read, nested ones on top), and the slots of the profile bound before
+/// the current one.
 #[derive(Debug)]
 pub struct BindBuffers {
-    pub(crate) strings: Strings,
+    pub(crate) reuse: Reuse,
     /// The fields of the records being read, by declared index.
     pub(crate) fields: Vec<Option<Bound>>,
     /// The entries of the untyped maps being read.
@@ -400,10 +401,10 @@ impl BindBuffers {
 }
 
 impl Default for BindBuffers {
-    /// Empty buffers with a caching string cache.
+    /// Empty buffers, and reuse kept from one profile to the next.
     fn default() -> BindBuffers {
         BindBuffers {
-            strings: Strings::caching(),
+            reuse: Reuse::kept(),
             fields: Vec::new(),
             entries: Vec::new(),
             spare_slots: Vec::new(),

@@ -214,7 +214,7 @@ impl Walk<'_> {
     /// Binds the slots at and below `node` from the value found there.
     fn bind_from_value(&mut self, node: usize, json: &Json) {
         let node = &self.plan.nodes[node];
-        let mut binder = Binder::new(self.limits, &mut self.buffers.strings);
+        let mut binder = Binder::new(self.limits, &mut self.buffers.reuse);
         for &s in &node.below {
             let slot = &self.slots[s as usize];
             self.seen[s as usize] = true;
@@ -310,8 +310,8 @@ impl ValueRead<'_> {
                 Err(_) => self.float(u as f64),
             },
             Token::F64(f) => self.float(f),
-            Token::Str(Some(s)) => self.text(s, &mut buffers.strings),
-            Token::Str(None) => self.text(r.scratch(), &mut buffers.strings),
+            Token::Str(Some(s)) => self.text(s, &mut buffers.reuse.strings),
+            Token::Str(None) => self.text(r.scratch(), &mut buffers.reuse.strings),
             Token::Array => self.list(r, buffers, old)?,
             Token::Object => self.object(r, buffers, old)?,
         })
@@ -469,7 +469,7 @@ impl ValueRead<'_> {
                 return Ok(self.mismatch("a list"));
             }
         };
-        let mut items = Refill::list(old);
+        let mut items = Refill::list(old, &mut buffers.reuse.spares);
         let mut first_error: Option<Arc<str>> = None;
         let mut n = 0usize;
         while r.next_element(n == 0)? {
@@ -511,7 +511,7 @@ impl ValueRead<'_> {
         }
         Ok(match first_error {
             Some(e) => Err(e),
-            None => Ok(Value::List(items.finish(n))),
+            None => Ok(Value::List(items.finish(n, &mut buffers.reuse.spares))),
         })
     }
 
@@ -542,7 +542,7 @@ impl ValueRead<'_> {
         fields: &[(Arc<str>, Type)],
         old: Value,
     ) -> Result<Bound, Bail> {
-        let mut entries = Refill::map(old);
+        let mut entries = Refill::map(old, &mut buffers.reuse.spares);
         let start = buffers.fields.len();
         buffers.fields.resize_with(start + fields.len(), || None);
         let mut first = true;
@@ -577,7 +577,9 @@ impl ValueRead<'_> {
         buffers.fields.truncate(start);
         Ok(match error {
             Some(e) => Err(e),
-            None => Ok(Value::Map(entries.finish(fields.len()))),
+            None => Ok(Value::Map(
+                entries.finish(fields.len(), &mut buffers.reuse.spares),
+            )),
         })
     }
 
@@ -591,7 +593,7 @@ impl ValueRead<'_> {
         buffers: &mut BindBuffers,
         old: Value,
     ) -> Result<Bound, Bail> {
-        let mut out = Refill::map(old);
+        let mut out = Refill::map(old, &mut buffers.reuse.spares);
         let start = buffers.entries.len();
         let depth = if matches!(self.ty.kind, TypeKind::Map) {
             0
@@ -625,7 +627,7 @@ impl ValueRead<'_> {
             match seen {
                 Some(i) => buffers.entries[start + i].1 = v,
                 None => {
-                    let key = buffers.strings.get(&key);
+                    let key = buffers.reuse.strings.get(&key);
                     buffers.entries.push((key, v));
                 }
             }
@@ -645,7 +647,7 @@ impl ValueRead<'_> {
         }
         Ok(match error {
             Some(e) => Err(e),
-            None => Ok(Value::Map(out.finish(n))),
+            None => Ok(Value::Map(out.finish(n, &mut buffers.reuse.spares))),
         })
     }
 }
@@ -658,6 +660,7 @@ mod tests {
     use super::*;
     use crate::population::Rng;
     use crate::program::Program;
+    use crate::vm::reuse::Reuse;
     use proptest::prelude::*;
     use serde_json::json;
 
@@ -727,8 +730,8 @@ mod tests {
                 .map(|()| format!("{out:?}"));
             assert_eq!(again, fast, "text bound into the last values: {text}");
             if let Ok(Json::Object(map)) = &json {
-                let (out, strings) = &mut r.value;
-                Binder::new(limits, strings).bind_profile(map, slots, out);
+                let (out, reuse) = &mut r.value;
+                Binder::new(limits, reuse).bind_profile(map, slots, out);
                 assert_eq!(
                     Ok(format!("{out:?}")),
                     slow,
@@ -759,7 +762,7 @@ mod tests {
     /// document to the next on this thread.
     struct Reused {
         text: (Vec<Bound>, Vec<bool>, BindBuffers),
-        value: (Vec<Bound>, Strings),
+        value: (Vec<Bound>, Reuse),
         held: Vec<Bound>,
     }
 
@@ -767,7 +770,7 @@ mod tests {
         fn default() -> Reused {
             Reused {
                 text: Default::default(),
-                value: (Vec::new(), Strings::caching()),
+                value: (Vec::new(), Reuse::kept()),
                 held: Vec::new(),
             }
         }

@@ -10,9 +10,69 @@
 //! `Arc` is shared, the new value gets fresh buffers: the holder keeps
 //! seeing the old one. What is bound never depends on the old value, only
 //! where it is stored.
+//!
+//! Lists change length from profile to profile. The elements a shorter
+//! list leaves over are kept as [`Spares`] for the next list that runs
+//! longer than its old value, rather than freed and allocated again.
 
-use crate::value::Value;
+use super::strings::Strings;
+use crate::value::{MapEntries, Value};
 use std::sync::Arc;
+
+/// How many spare lists, and how many spare maps, an evaluator keeps:
+/// enough for event histories of varying length, bounded so that one
+/// huge profile does not pin its memory for good.
+const SPARES: usize = 4096;
+
+/// What binding shares across values and profiles to spare allocations:
+/// the string table and the spare containers. `Reuse::default()` keeps
+/// nothing (one-off conversions cost what they did); an evaluator's
+/// [`Reuse::kept`] keeps both.
+#[derive(Debug, Default)]
+pub struct Reuse {
+    pub(crate) strings: Strings,
+    pub(crate) spares: Spares,
+}
+
+impl Reuse {
+    /// The reuse of an evaluator, kept from one profile to the next.
+    pub fn kept() -> Reuse {
+        Reuse {
+            strings: Strings::caching(),
+            spares: Spares {
+                limit: SPARES,
+                ..Spares::default()
+            },
+        }
+    }
+}
+
+/// Lists and maps held by nothing else, left over from shorter lists.
+#[derive(Debug, Default)]
+pub struct Spares {
+    /// How many of each are kept (0 for one-off binders).
+    limit: usize,
+    lists: Vec<Arc<Vec<Value>>>,
+    maps: Vec<Arc<MapEntries>>,
+}
+
+impl Spares {
+    /// Keeps a value's list or map for later, if it is held alone and
+    /// there is room (anything else is dropped).
+    #[inline]
+    fn keep(&mut self, v: Value) {
+        match v {
+            Value::List(a) if self.lists.len() < self.limit && alone(&a) => self.lists.push(a),
+            Value::Map(a) if self.maps.len() < self.limit && alone(&a) => self.maps.push(a),
+            _ => {}
+        }
+    }
+}
+
+/// Whether nothing else holds this `Arc` (what `Arc::get_mut` checks).
+fn alone<T>(a: &Arc<T>) -> bool {
+    Arc::strong_count(a) == 1 && Arc::weak_count(a) == 0
+}
 
 /// The buffer of an old list or map, refilled and then put back.
 pub struct Refill<T> {
@@ -23,15 +83,14 @@ pub struct Refill<T> {
 }
 
 impl<T> Refill<T> {
-    /// Takes the buffer out of `arc` if nothing else holds it.
-    fn of(mut arc: Arc<Vec<T>>) -> Refill<T> {
-        match Arc::get_mut(&mut arc) {
-            Some(items) => Refill {
-                items: std::mem::take(items),
-                arc: Some(arc),
-            },
-            None => Refill::fresh(),
-        }
+    /// The buffer of `arc`, if nothing else holds it.
+    #[inline]
+    fn of(mut arc: Arc<Vec<T>>) -> Option<Refill<T>> {
+        let items = std::mem::take(Arc::get_mut(&mut arc)?);
+        Some(Refill {
+            items,
+            arc: Some(arc),
+        })
     }
 
     /// Nothing to reuse: the buffers are allocated as elements arrive.
@@ -57,11 +116,10 @@ impl<T> Refill<T> {
         }
     }
 
-    /// The refilled buffer behind an `Arc` (the old one when it had one),
-    /// ending after `len` elements.
-    pub fn finish(self, len: usize) -> Arc<Vec<T>> {
-        let Refill { arc, mut items } = self;
-        items.truncate(len);
+    /// The refilled buffer behind an `Arc` (the old one when it had one).
+    #[inline]
+    fn into_arc(self) -> Arc<Vec<T>> {
+        let Refill { arc, items } = self;
         match arc {
             Some(mut arc) => match Arc::get_mut(&mut arc) {
                 Some(slot) => {
@@ -77,12 +135,25 @@ impl<T> Refill<T> {
 }
 
 impl Refill<Value> {
-    /// The buffer of an old list value.
-    pub fn list(old: Value) -> Refill<Value> {
+    /// The buffer of the old list value, or else of a spare one.
+    #[inline]
+    pub fn list(old: Value, spares: &mut Spares) -> Refill<Value> {
         match old {
-            Value::List(arc) => Refill::of(arc),
-            _ => Refill::fresh(),
+            Value::List(arc) => Refill::of(arc).unwrap_or_else(|| Refill::spare_list(spares)),
+            other => {
+                spares.keep(other);
+                Refill::spare_list(spares)
+            }
         }
+    }
+
+    /// A spare list's buffer, or none.
+    fn spare_list(spares: &mut Spares) -> Refill<Value> {
+        spares
+            .lists
+            .pop()
+            .and_then(Refill::of)
+            .unwrap_or_else(Refill::fresh)
     }
 
     /// The old element `i`, to rebuild the new one in its buffers.
@@ -93,15 +164,42 @@ impl Refill<Value> {
             .map(std::mem::take)
             .unwrap_or_default()
     }
+
+    /// The list of the first `len` elements; old ones past them are kept
+    /// as spares.
+    #[inline]
+    pub fn finish(mut self, len: usize, spares: &mut Spares) -> Arc<Vec<Value>> {
+        if self.items.len() > len {
+            self.leave_over(len, spares);
+        }
+        self.into_arc()
+    }
+
+    fn leave_over(&mut self, len: usize, spares: &mut Spares) {
+        self.items.drain(len..).for_each(|v| spares.keep(v));
+    }
 }
 
 impl Refill<(Arc<str>, Value)> {
-    /// The buffer of an old map or record value.
-    pub fn map(old: Value) -> Refill<(Arc<str>, Value)> {
+    /// The buffer of the old map or record value, or else of a spare one.
+    #[inline]
+    pub fn map(old: Value, spares: &mut Spares) -> Refill<(Arc<str>, Value)> {
         match old {
-            Value::Map(arc) => Refill::of(arc),
-            _ => Refill::fresh(),
+            Value::Map(arc) => Refill::of(arc).unwrap_or_else(|| Refill::spare_map(spares)),
+            other => {
+                spares.keep(other);
+                Refill::spare_map(spares)
+            }
         }
+    }
+
+    /// A spare map's buffer, or none.
+    fn spare_map(spares: &mut Spares) -> Refill<(Arc<str>, Value)> {
+        spares
+            .maps
+            .pop()
+            .and_then(Refill::of)
+            .unwrap_or_else(Refill::fresh)
     }
 
     /// The old value of entry `i`, to rebuild the new one in its buffers.
@@ -128,6 +226,20 @@ impl Refill<(Arc<str>, Value)> {
             None => self.items.push((key.clone(), value)),
         }
     }
+
+    /// The map of the first `len` entries; old values past them are kept
+    /// as spares.
+    #[inline]
+    pub fn finish(mut self, len: usize, spares: &mut Spares) -> Arc<MapEntries> {
+        if self.items.len() > len {
+            self.leave_over(len, spares);
+        }
+        self.into_arc()
+    }
+
+    fn leave_over(&mut self, len: usize, spares: &mut Spares) {
+        self.items.drain(len..).for_each(|(_, v)| spares.keep(v));
+    }
 }
 
 #[cfg(test)]
@@ -149,12 +261,12 @@ mod tests {
     fn a_list_held_alone_is_refilled_in_place() {
         let old = list(&[1, 2, 3]);
         let at = ptr(&old);
-        let mut r = Refill::list(old);
+        let mut r = Refill::list(old, &mut Spares::default());
         assert!(r.take(1).equals(&Value::Int(2)));
         for (i, n) in [7, 8].into_iter().enumerate() {
             r.put(i, Value::Int(n));
         }
-        let new = Value::List(r.finish(2));
+        let new = Value::List(r.finish(2, &mut Spares::default()));
         assert_eq!(ptr(&new), at);
         assert!(new.equals(&list(&[7, 8])));
     }
@@ -163,10 +275,10 @@ mod tests {
     fn a_shared_list_is_left_alone() {
         let old = list(&[1, 2, 3]);
         let kept = old.clone();
-        let mut r = Refill::list(old);
+        let mut r = Refill::list(old, &mut Spares::default());
         assert!(r.take(0).is_null());
         r.put(0, Value::Int(9));
-        let new = Value::List(r.finish(1));
+        let new = Value::List(r.finish(1, &mut Spares::default()));
         assert_ne!(ptr(&new), ptr(&kept));
         assert!(kept.equals(&list(&[1, 2, 3])));
         assert!(new.equals(&list(&[9])));
@@ -176,12 +288,32 @@ mod tests {
     fn entries_keep_an_equal_key_and_replace_another() {
         let (a, b) = (Arc::<str>::from("a"), Arc::<str>::from("b"));
         let old = Value::Map(Arc::new(vec![(a.clone(), Value::Int(1))]));
-        let mut r = Refill::map(old);
+        let mut r = Refill::map(old, &mut Spares::default());
         assert!(r.take(0).equals(&Value::Int(1)));
         r.put_entry(0, &a, Value::Int(2));
         r.put_entry(1, &b, Value::Int(3));
-        let new = r.finish(2);
+        let new = r.finish(2, &mut Spares::default());
         assert!(Arc::ptr_eq(&new[0].0, &a) && Arc::ptr_eq(&new[1].0, &b));
         assert!(new[0].1.equals(&Value::Int(2)) && new[1].1.equals(&Value::Int(3)));
+    }
+
+    #[test]
+    fn elements_a_shorter_list_leaves_over_serve_a_longer_one() {
+        let mut spares = Reuse::kept().spares;
+        let inner = list(&[1]);
+        let at = ptr(&inner);
+        let old = Value::List(Arc::new(vec![list(&[0]), inner]));
+        // Binds shorter: the second element is left over, kept.
+        let mut r = Refill::list(old, &mut spares);
+        let first = r.take(0);
+        r.put(0, first);
+        let _ = r.finish(1, &mut spares);
+        // A list with no old value of its own gets the spare.
+        let r = Refill::list(Value::Null, &mut spares);
+        assert_eq!(ptr(&Value::List(r.finish(0, &mut spares))), at);
+        // A one-off binder keeps nothing.
+        let mut none = Spares::default();
+        none.keep(list(&[1]));
+        assert!(none.lists.is_empty());
     }
 }
