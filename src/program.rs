@@ -12,7 +12,7 @@ use crate::limits::Limits;
 use crate::span::SourceMap;
 use crate::syntax;
 use crate::value::Value;
-use crate::vm::bind::{self, Bound};
+use crate::vm::bind::{self, BindBuffers, Binder, Bound};
 use crate::vm::bind_text::{self, BindPlan};
 use crate::vm::plan::RunPlan;
 use crate::vm::{Action, Machine, Origin, RawError};
@@ -369,7 +369,7 @@ impl Program {
         Evaluator {
             program: self,
             machine: Machine::default(),
-            list_elements: Vec::new(),
+            buffers: BindBuffers::default(),
         }
     }
 
@@ -461,8 +461,8 @@ impl Context {
 pub struct Evaluator<'p> {
     pub(crate) program: &'p Program,
     pub(crate) machine: Machine,
-    /// Reused by text binding for the elements of lists being read.
-    list_elements: Vec<Value>,
+    /// What binding reuses from one profile to the next.
+    buffers: BindBuffers,
 }
 
 impl<'p> Evaluator<'p> {
@@ -484,34 +484,38 @@ impl<'p> Evaluator<'p> {
     /// into its slots, skipping the rest of the text without building it.
     pub fn bind_str(&mut self, profile: &str) -> Result<(), EvalError> {
         let program = self.program;
-        let m = &mut self.machine;
         // `profile` needs the whole document anyway.
-        let read = !program.reads_profile
-            && bind_text::bind_text(
+        if !program.reads_profile {
+            self.begin_binding();
+            let m = &mut self.machine;
+            let read = bind_text::bind_text(
                 profile,
                 &program.bind_plan,
                 &program.checked.slots,
                 &program.limits,
                 &mut m.slots,
                 &mut m.seen,
-                &mut self.list_elements,
-            )
-            .is_ok();
-        if !read {
-            // serde_json reads the document instead (the fast reader gave
-            // up, so it is likely not JSON or not an object): its error
-            // message stands, or the profile binds from its `Value`.
-            return match serde_json::from_str::<Json>(profile) {
-                Ok(json) => self.bind(&json),
-                Err(e) => {
-                    // No half-read profile is left behind.
-                    m.slots.iter_mut().for_each(|b| *b = Ok(Value::Null));
-                    Err(EvalError::Json(e.to_string()))
-                }
-            };
+                &mut self.buffers,
+            );
+            if read.is_ok() {
+                m.profile = Value::Null;
+                return Ok(());
+            }
+            // The last profile's slots are current again.
+            self.buffers.swap_generations(&mut m.slots, &mut m.profile);
         }
-        m.profile = Value::Null;
-        Ok(())
+        // serde_json reads the document instead (the fast reader gave up,
+        // so it is likely not JSON or not an object): its error message
+        // stands, or the profile binds from its `Value`.
+        match serde_json::from_str::<Json>(profile) {
+            Ok(json) => self.bind(&json),
+            Err(e) => {
+                // No half-read profile is left behind.
+                let m = &mut self.machine;
+                m.slots.iter_mut().for_each(|b| *b = Ok(Value::Null));
+                Err(EvalError::Json(e.to_string()))
+            }
+        }
     }
 
     /// Phase one, from a `serde_json::Value`: binds the fields the program
@@ -521,15 +525,27 @@ impl<'p> Evaluator<'p> {
             return Err(EvalError::NotAnObject(bind::json_article(profile)));
         };
         let program = self.program;
+        self.begin_binding();
         let m = &mut self.machine;
-        bind::bind_profile(map, &program.checked.slots, &program.limits, &mut m.slots);
+        let mut binder = Binder::new(&program.limits, &mut self.buffers.reuse);
+        binder.bind_profile(map, &program.checked.slots, &mut m.slots);
         m.profile = if program.reads_profile {
-            bind::untyped(profile, &|| "profile".to_string(), &program.limits, 0)
+            let old = std::mem::take(&mut m.profile);
+            binder
+                .untyped(profile, &|| "profile".to_string(), 0, old)
                 .unwrap_or(Value::Null)
         } else {
             Value::Null
         };
         Ok(())
+    }
+
+    /// Makes the slots bound before last the ones the next profile is
+    /// bound into (see `BindBuffers`), free of the last run's scratch.
+    fn begin_binding(&mut self) {
+        let m = &mut self.machine;
+        m.release_scratch();
+        self.buffers.swap_generations(&mut m.slots, &mut m.profile);
     }
 
     /// Phase two: runs every rule against the bound profile. Running again

@@ -761,9 +761,9 @@ impl Eval<'_> {
     ) -> Result<Value, Stop> {
         let lv = self.eval(list)?;
         self.charge(1)?;
-        let items: Arc<[Value]> = match lv {
+        let items: Arc<Vec<Value>> = match lv {
             // A missing list is an empty one (§2).
-            Value::Null => Arc::from(Vec::new()),
+            Value::Null => Arc::new(Vec::new()),
             Value::List(items) => items,
             other => {
                 return Err(self.op_error(

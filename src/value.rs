@@ -33,8 +33,9 @@ pub enum Value {
     Duration(i64),
     /// A semantic version.
     Version(Arc<Version>),
-    /// A list.
-    List(Arc<[Value]>),
+    /// A list. A `Vec` behind the `Arc` (not a slice) so that binding can
+    /// refill the last profile's list in place, keeping its capacity.
+    List(Arc<Vec<Value>>),
     /// A map with ordered keys.
     Map(Arc<MapEntries>),
 }
@@ -176,7 +177,7 @@ impl Value {
             J::Bool(b) => Value::Bool(*b),
             J::Number(n) => number_from_json(n),
             J::String(s) => Value::str(s),
-            J::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
+            J::Array(items) => Value::List(Arc::new(items.iter().map(Value::from_json).collect())),
             J::Object(map) => Value::Map(Arc::new(
                 map.iter()
                     .map(|(k, v)| (Arc::from(k.as_str()), Value::from_json(v)))

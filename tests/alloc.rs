@@ -6,11 +6,23 @@
 //! thread while counting is switched on. A program whose results are
 //! booleans, numbers and constant strings (R1–R5 of the peer benchmark, the
 //! 20-rule set, and `count(events where ...)` rules) is evaluated with a
-//! reused `Evaluator` on a pre-parsed `serde_json::Value`: a few warm-up
-//! evaluations, then 100 counted ones.
+//! reused `Evaluator`, bind and run both counted: from a pre-parsed
+//! `serde_json::Value` (`evaluate`) and from JSON text serialised once
+//! beforehand (`evaluate_str`), with and without a schema. After a few
+//! warm-up evaluations, 100 counted ones allocate nothing: binding shares
+//! recurring strings through the evaluator's string table and rebuilds
+//! lists, records and maps in the buffers of the profile bound before
+//! (see `onramp::vm::reuse`). Further tests show that profiles of varying
+//! length allocate nothing either, that a `let` holding a bound list does
+//! not defeat the reuse, that values a caller keeps are never refilled,
+//! and that running on a bound profile allocates nothing.
 //!
-//! Tracing: `ONRAMP_ALLOC_TRACE=1 cargo test --test alloc -- --ignored
-//! --nocapture` captures a backtrace per allocation and prints the
+//! Steady state means the profiles' strings recur (event names, keys,
+//! enum-like values): a string not seen in recent profiles (a new user
+//! id) is one allocation, as is a list outgrowing every buffer so far.
+//!
+//! Tracing: `ONRAMP_ALLOC_TRACE=1 cargo test --test alloc -- --nocapture
+//! --test-threads=1` captures a backtrace per allocation and prints the
 //! allocation sites (the innermost `onramp::` frames) with their counts.
 //!
 //! (`unsafe impl GlobalAlloc` is allowed here: the crate's
@@ -20,7 +32,7 @@
 #[path = "../peerbench/src/rules.rs"]
 mod rules;
 
-use onramp::{Context, Program, Value};
+use onramp::{Context, Evaluator, Program, Value};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -189,14 +201,30 @@ fn program_text(schema: bool) -> String {
     s
 }
 
-fn steady_state_allocations(schema: bool) -> usize {
+/// How the profile reaches the evaluator.
+#[derive(Clone, Copy, Debug)]
+enum Input {
+    /// A pre-parsed `serde_json::Value` (`Evaluator::evaluate`).
+    Value,
+    /// JSON text, serialised once beforehand (`Evaluator::evaluate_str`).
+    Text,
+}
+
+fn steady_state_allocations(schema: bool, input: Input) -> usize {
     let text = program_text(schema);
     let program = Program::compile(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let ctx = Context::at_millis(NOW_MS);
     let profile = profile();
+    let profile_text = profile.to_string();
     let mut ev = program.evaluator();
+    let evaluate = |ev: &mut Evaluator<'_>| match input {
+        Input::Value => ev.evaluate(std::hint::black_box(&profile), &ctx).unwrap(),
+        Input::Text => ev
+            .evaluate_str(std::hint::black_box(&profile_text), &ctx)
+            .unwrap(),
+    };
     for _ in 0..5 {
-        ev.evaluate(&profile, &ctx).unwrap();
+        evaluate(&mut ev);
     }
     assert_eq!(ev.error_count(), 0, "{:?}", ev.result().errors());
     // The answers are what the rules say (sanity, outside the counted part).
@@ -207,45 +235,154 @@ fn steady_state_allocations(schema: bool) -> usize {
     let trace = tracing_requested();
     let n = count_allocations(trace, || {
         for _ in 0..N {
-            ev.evaluate(std::hint::black_box(&profile), &ctx).unwrap();
+            evaluate(&mut ev);
         }
     });
-    let label = if schema {
-        "with schema"
-    } else {
-        "without schema"
-    };
+    let label = format!(
+        "{:?} input, {}",
+        input,
+        if schema {
+            "with schema"
+        } else {
+            "without schema"
+        }
+    );
     println!(
         "{label}: {n} allocations in {N} evaluations ({:.1} per evaluation)",
         n as f64 / N as f64
     );
     if trace {
-        print_sites(label, N);
+        print_sites(&label, N);
     }
-    // For the record (not asserted): the run phase alone, on a bound profile.
-    ev.bind(&profile).unwrap();
-    let r = count_allocations(false, || {
-        for _ in 0..N {
-            ev.run(std::hint::black_box(&ctx));
-        }
-    });
-    println!("{label}: run only (profile bound once): {r} allocations in {N} runs");
     n
 }
 
 #[test]
-#[ignore = "target 4 not met yet: 15,900 allocations per 100 evaluations (159/eval) measured, all in binding (record and list buffers, strings; run alone: 0); run with --ignored, ONRAMP_ALLOC_TRACE=1 prints the sites"]
 fn steady_state_evaluation_with_schema_does_not_allocate() {
-    assert_eq!(steady_state_allocations(true), 0);
+    assert_eq!(steady_state_allocations(true, Input::Value), 0);
 }
 
 #[test]
-#[ignore = "target 4 not met yet: 25,900 allocations per 100 evaluations (259/eval) measured, all in binding (map keys, map/list buffers, strings; run alone: 0); run with --ignored, ONRAMP_ALLOC_TRACE=1 prints the sites"]
 fn steady_state_evaluation_without_schema_does_not_allocate() {
-    assert_eq!(steady_state_allocations(false), 0);
+    assert_eq!(steady_state_allocations(false, Input::Value), 0);
 }
 
-/// The counter itself works (so a 0 above means something).
+#[test]
+fn steady_state_evaluation_from_text_with_schema_does_not_allocate() {
+    assert_eq!(steady_state_allocations(true, Input::Text), 0);
+}
+
+#[test]
+fn steady_state_evaluation_from_text_without_schema_does_not_allocate() {
+    assert_eq!(steady_state_allocations(false, Input::Text), 0);
+}
+
+/// Profiles that differ (event counts, numbers, which of the recurring
+/// strings) allocate nothing either once the buffers have grown to the
+/// largest of them: a list or record keeps its capacity.
+#[test]
+fn steady_state_over_varying_profiles_does_not_allocate() {
+    let profiles: Vec<serde_json::Value> = [(50, "trial"), (12, "pro"), (33, "free")]
+        .into_iter()
+        .enumerate()
+        .map(|(k, (events, plan))| {
+            let mut p = profile();
+            p["events"].as_array_mut().unwrap().truncate(events);
+            p["user"]["age"] = serde_json::json!(20 + 9 * k);
+            p["user"]["plan"] = serde_json::json!(plan);
+            p["tags"].as_array_mut().unwrap().truncate(2 - k % 2);
+            p
+        })
+        .collect();
+    let texts: Vec<String> = profiles.iter().map(|p| p.to_string()).collect();
+    for schema in [true, false] {
+        let text = program_text(schema);
+        let program = Program::compile(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let ctx = Context::at_millis(NOW_MS);
+        let mut ev = program.evaluator();
+        let round = |ev: &mut Evaluator<'_>| {
+            for (p, t) in profiles.iter().zip(&texts) {
+                ev.evaluate(std::hint::black_box(p), &ctx).unwrap();
+                assert_eq!(ev.error_count(), 0);
+                ev.evaluate_str(std::hint::black_box(t), &ctx).unwrap();
+                assert_eq!(ev.error_count(), 0);
+            }
+        };
+        for _ in 0..3 {
+            round(&mut ev);
+        }
+        let n = count_allocations(tracing_requested(), || {
+            for _ in 0..30 {
+                round(&mut ev);
+            }
+        });
+        if tracing_requested() {
+            print_sites("varying profiles", 180);
+        }
+        assert_eq!(n, 0, "schema: {schema}");
+    }
+}
+
+/// A `let` that holds the profile's list (as `let evs = events` does)
+/// shares it with the bound slot until the next run. Binding refills the
+/// slots bound before last, which nothing holds by then, so steady state
+/// still allocates nothing, on both inputs.
+#[test]
+fn a_let_holding_a_bound_list_does_not_stop_reuse() {
+    let program = Program::compile(
+        "let evs = events\n\
+         segment some_login = count(evs where .name == \"login\") >= 1\n\
+         segment invited = exists(evs where .name == \"invited_teammate\")\n",
+    )
+    .unwrap();
+    let ctx = Context::at_millis(NOW_MS);
+    let profile = profile();
+    let text = profile.to_string();
+    let mut ev = program.evaluator();
+    for _ in 0..5 {
+        ev.evaluate(&profile, &ctx).unwrap();
+        ev.evaluate_str(&text, &ctx).unwrap();
+    }
+    assert_eq!(ev.segment("some_login"), Some(true));
+    assert!(matches!(ev.value("evs"), Some(Value::List(l)) if l.len() == 50));
+    let n = count_allocations(false, || {
+        for _ in 0..50 {
+            ev.evaluate(std::hint::black_box(&profile), &ctx).unwrap();
+            ev.evaluate_str(std::hint::black_box(&text), &ctx).unwrap();
+        }
+    });
+    assert_eq!(n, 0);
+}
+
+/// Values the caller keeps from earlier evaluations are never refilled by
+/// later ones: binding reuses only what nothing else holds.
+#[test]
+fn values_the_caller_keeps_are_left_as_they_were() {
+    let program = Program::compile("decision all { else => events }\n").unwrap();
+    let ctx = Context::at_millis(NOW_MS);
+    let first = profile();
+    let mut second = profile();
+    second["events"] = serde_json::json!([{"name": "other", "at": 1}]);
+    let mut ev = program.evaluator();
+    let mut kept: Vec<(Value, serde_json::Value)> = Vec::new();
+    for (i, input) in [&first, &second, &first, &second, &first]
+        .into_iter()
+        .enumerate()
+    {
+        if i % 2 == 0 {
+            ev.evaluate(input, &ctx).unwrap();
+        } else {
+            ev.evaluate_str(&input.to_string(), &ctx).unwrap();
+        }
+        let all = ev.value("all").cloned().unwrap();
+        assert_eq!(all.to_json(), input["events"]);
+        for (value, json) in &kept {
+            assert_eq!(&value.to_json(), json, "a kept value changed");
+        }
+        kept.push((all, input["events"].clone()));
+    }
+}
+
 /// Target 4 as the issue's first table frames evaluation: the profile is
 /// already in engine form (bound into the evaluator's slots), and running
 /// the program on it allocates nothing at all.
@@ -279,6 +416,7 @@ fn running_on_a_bound_profile_does_not_allocate() {
     assert_eq!(bound_profile_allocations(false), 0, "without a schema");
 }
 
+/// The counter itself works (so a 0 above means something).
 #[test]
 fn the_counting_allocator_counts() {
     let n = count_allocations(false, || {

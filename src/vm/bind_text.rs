@@ -9,8 +9,9 @@
 //! entry points give the same slots, errors included. When the reader
 //! gives up, the caller falls back to that `Value` path.
 
-use super::bind::{bind_below, convert, Bound};
+use super::bind::{convert, take_value, BindBuffers, Binder, Bound};
 use super::json_reader::{Bail, JsonReader, KeyProbe, Token};
+use super::reuse::Refill;
 use crate::check::SlotInfo;
 use crate::limits::Limits;
 use serde::Deserialize;
@@ -94,10 +95,10 @@ pub fn bind_text(
     limits: &Limits,
     out: &mut Vec<Bound>,
     seen: &mut Vec<bool>,
-    elements: &mut Vec<Value>,
+    buffers: &mut BindBuffers,
 ) -> Result<(), Bail> {
     // Every slot is overwritten (from the profile, or as missing at the
-    // end), so the last profile's values are dropped there, not here.
+    // end); what it held is the old value its new one is rebuilt in.
     if out.len() != slots.len() {
         out.clear();
         out.resize(slots.len(), Ok(Value::Null));
@@ -108,14 +109,16 @@ pub fn bind_text(
     if !reader.begin_object()? {
         return Err(Bail);
     }
-    elements.clear();
+    // Left over only if the last read gave up half-way.
+    buffers.fields.clear();
+    buffers.entries.clear();
     let mut walk = Walk {
         plan,
         slots,
         limits,
         out,
         seen,
-        elements,
+        buffers,
     };
     walk.entries(&mut reader, 0)?;
     reader.end()?;
@@ -136,9 +139,8 @@ struct Walk<'a> {
     limits: &'a Limits,
     out: &'a mut Vec<Bound>,
     seen: &'a mut Vec<bool>,
-    /// Elements of the lists being read, kept across profiles so that a
-    /// list costs one allocation (its own).
-    elements: &'a mut Vec<Value>,
+    /// The evaluator's string cache and work stacks.
+    buffers: &'a mut BindBuffers,
 }
 
 impl Walk<'_> {
@@ -172,6 +174,7 @@ impl Walk<'_> {
             Some(id) if n.below.len() == 1 => {
                 // Only this slot reads the value: convert it while reading.
                 let slot = &self.slots[id as usize];
+                let old = take_value(&mut self.out[id as usize]);
                 let bound = ValueRead {
                     ty: &slot.ty,
                     path: &PathCtx::Slot(slot),
@@ -179,7 +182,7 @@ impl Walk<'_> {
                     strings: self.plan.strings.get(id as usize).map_or(&[], |v| v),
                     depth: 0,
                 }
-                .read(r, self.elements)?;
+                .read(r, self.buffers, old)?;
                 self.seen[id as usize] = true;
                 self.out[id as usize] = bound;
                 Ok(())
@@ -211,10 +214,12 @@ impl Walk<'_> {
     /// Binds the slots at and below `node` from the value found there.
     fn bind_from_value(&mut self, node: usize, json: &Json) {
         let node = &self.plan.nodes[node];
+        let mut binder = Binder::new(self.limits, &mut self.buffers.reuse);
         for &s in &node.below {
             let slot = &self.slots[s as usize];
             self.seen[s as usize] = true;
-            self.out[s as usize] = bind_below(Some(json), node.depth, slot, self.limits);
+            let old = take_value(&mut self.out[s as usize]);
+            self.out[s as usize] = binder.bind_below(Some(json), node.depth, slot, old);
         }
     }
 }
@@ -228,6 +233,7 @@ impl Walk<'_> {
 // `bind::convert`; the tests below and `tests/bind_text.rs` compare the
 // two on many shapes.
 
+use super::strings::Strings;
 use crate::check::types::{Type, TypeKind};
 use crate::value::Value;
 
@@ -278,9 +284,15 @@ struct ValueRead<'a> {
 }
 
 impl ValueRead<'_> {
-    /// Reads the next value from the text. `Err` only when the reader
-    /// gives up; bad data is an `Err` inside the `Bound`.
-    fn read(&self, r: &mut JsonReader<'_>, elements: &mut Vec<Value>) -> Result<Bound, Bail> {
+    /// Reads the next value from the text, rebuilding `old` (see
+    /// [`Binder`]). `Err` only when the reader gives up; bad data is an
+    /// `Err` inside the `Bound`.
+    fn read(
+        &self,
+        r: &mut JsonReader<'_>,
+        buffers: &mut BindBuffers,
+        old: Value,
+    ) -> Result<Bound, Bail> {
         if self.too_deep() {
             r.skip_value()?;
             return Ok(self.too_deep_error());
@@ -298,10 +310,10 @@ impl ValueRead<'_> {
                 Err(_) => self.float(u as f64),
             },
             Token::F64(f) => self.float(f),
-            Token::Str(Some(s)) => self.text(s),
-            Token::Str(None) => self.text(r.scratch()),
-            Token::Array => self.list(r, elements)?,
-            Token::Object => self.object(r, elements)?,
+            Token::Str(Some(s)) => self.text(s, &mut buffers.reuse.strings),
+            Token::Str(None) => self.text(r.scratch(), &mut buffers.reuse.strings),
+            Token::Array => self.list(r, buffers, old)?,
+            Token::Object => self.object(r, buffers, old)?,
         })
     }
 
@@ -371,12 +383,12 @@ impl ValueRead<'_> {
         }
     }
 
-    fn text(&self, s: &str) -> Bound {
+    fn text(&self, s: &str, strings: &mut Strings) -> Bound {
         match &self.ty.kind {
-            TypeKind::Str | TypeKind::Any | TypeKind::Null => self.string(s),
+            TypeKind::Str | TypeKind::Any | TypeKind::Null => self.string(s, strings),
             TypeKind::Enum(members) => {
                 if members.iter().any(|m| m == s) {
-                    Ok(self.interned(s))
+                    Ok(self.interned(s, strings))
                 } else {
                     Err(Arc::from(format!(
                         "profile field `{}` is not one of the values the schema allows",
@@ -400,7 +412,7 @@ impl ValueRead<'_> {
         }
     }
 
-    fn string(&self, s: &str) -> Bound {
+    fn string(&self, s: &str, strings: &mut Strings) -> Bound {
         if s.len() > self.limits.max_string_bytes {
             return Err(Arc::from(format!(
                 "profile field `{}` is a string of {} bytes, more than the limit of {}",
@@ -409,14 +421,16 @@ impl ValueRead<'_> {
                 self.limits.max_string_bytes
             )));
         }
-        Ok(self.interned(s))
+        Ok(self.interned(s, strings))
     }
 
-    /// The string as a value, sharing a program constant equal to it.
-    fn interned(&self, s: &str) -> Value {
+    /// The string as a value, sharing a program constant equal to it (the
+    /// fast tests compare pointers first), or else the evaluator's cached
+    /// copy of it.
+    fn interned(&self, s: &str, strings: &mut Strings) -> Value {
         match self.strings.iter().find(|c| ***c == *s) {
             Some(c) => Value::Str(c.clone()),
-            None => Value::str(s),
+            None => Value::Str(strings.get(s)),
         }
     }
 
@@ -439,9 +453,14 @@ impl ValueRead<'_> {
         }
     }
 
-    /// The elements of a list whose `[` is read, gathered on top of
-    /// `elements` (nested lists stack up there).
-    fn list(&self, r: &mut JsonReader<'_>, elements: &mut Vec<Value>) -> Result<Bound, Bail> {
+    /// The elements of a list whose `[` is read, each rebuilt in the old
+    /// list's element at its index.
+    fn list(
+        &self,
+        r: &mut JsonReader<'_>,
+        buffers: &mut BindBuffers,
+        old: Value,
+    ) -> Result<Bound, Bail> {
         let element = match &self.ty.kind {
             TypeKind::List(e) => Some(&**e),
             TypeKind::Any | TypeKind::Null => None,
@@ -450,7 +469,7 @@ impl ValueRead<'_> {
                 return Ok(self.mismatch("a list"));
             }
         };
-        let start = elements.len();
+        let mut items = Refill::list(old, &mut buffers.reuse.spares);
         let mut first_error: Option<Arc<str>> = None;
         let mut n = 0usize;
         while r.next_element(n == 0)? {
@@ -479,110 +498,157 @@ impl ValueRead<'_> {
                     depth: self.depth + 1,
                 },
             };
-            match read.read(r, elements)? {
-                Ok(v) => elements.push(v),
+            let old = items.take(n);
+            match read.read(r, buffers, old)? {
+                Ok(v) => items.put(n, v),
                 Err(e) => first_error = Some(e),
             }
             n += 1;
         }
         r.close()?;
-        // One allocation, of the exact size (`Drain` knows its length).
-        let items: Arc<[Value]> = elements.drain(start..).collect();
         if n > self.limits.max_list_len {
             return Ok(self.too_long(n));
         }
         Ok(match first_error {
             Some(e) => Err(e),
-            None => Ok(Value::List(items)),
+            None => Ok(Value::List(items.finish(n, &mut buffers.reuse.spares))),
         })
     }
 
     /// The entries of an object whose `{` is read.
-    fn object(&self, r: &mut JsonReader<'_>, elements: &mut Vec<Value>) -> Result<Bound, Bail> {
+    fn object(
+        &self,
+        r: &mut JsonReader<'_>,
+        buffers: &mut BindBuffers,
+        old: Value,
+    ) -> Result<Bound, Bail> {
         match &self.ty.kind {
-            TypeKind::Record(fields) => {
-                // Small records (event elements) keep their fields on the
-                // stack: one allocation less per element.
-                let mut small: [Option<Bound>; 8] = [const { None }; 8];
-                let mut large: Vec<Option<Bound>> = Vec::new();
-                let found: &mut [Option<Bound>] = match small.get_mut(..fields.len()) {
-                    Some(small) => small,
-                    None => {
-                        large.resize(fields.len(), None);
-                        &mut large
-                    }
-                };
-                let mut first = true;
-                while let Some(key) = r.next_key(first)? {
-                    first = false;
-                    let key = key.unwrap_or_else(|| r.scratch());
-                    match fields.iter().position(|(n, _)| **n == *key) {
-                        Some(i) => {
-                            let (name, fty) = &fields[i];
-                            let path = PathCtx::Key(self.path, name);
-                            found[i] = Some(self.field(fty, &path).read(r, elements)?);
-                        }
-                        None => r.skip_value()?,
-                    }
-                }
-                r.close()?;
-                // Fields in declared order; the first bad one decides.
-                let mut out = Vec::with_capacity(fields.len());
-                for ((name, fty), got) in fields.iter().zip(found) {
-                    let v = got
-                        .take()
-                        .unwrap_or_else(|| self.field(fty, &PathCtx::Key(self.path, name)).null());
-                    match v {
-                        Ok(v) => out.push((name.clone(), v)),
-                        Err(e) => return Ok(Err(e)),
-                    }
-                }
-                Ok(Ok(Value::Map(Arc::new(out))))
-            }
-            TypeKind::Map | TypeKind::Any | TypeKind::Null => {
-                // A repeated key keeps its first place and its last value,
-                // as a JSON object built by serde_json does.
-                let mut entries: Vec<(Arc<str>, Bound)> = Vec::new();
-                let depth = if matches!(self.ty.kind, TypeKind::Map) {
-                    0
-                } else {
-                    self.depth
-                };
-                let mut first = true;
-                while let Some(key) = r.next_key(first)? {
-                    first = false;
-                    let key = match key {
-                        Some(borrowed) => Cow::Borrowed(borrowed),
-                        None => Cow::Owned(r.scratch().to_owned()),
-                    };
-                    let v = ValueRead {
-                        ty: &Type::ANY,
-                        path: self.path,
-                        limits: self.limits,
-                        strings: &[],
-                        depth: depth + 1,
-                    }
-                    .read(r, elements)?;
-                    match entries.iter_mut().find(|(k, _)| **k == *key) {
-                        Some(slot) => slot.1 = v,
-                        None => entries.push((Arc::from(&*key), v)),
-                    }
-                }
-                r.close()?;
-                let mut out = Vec::with_capacity(entries.len());
-                for (k, v) in entries {
-                    match v {
-                        Ok(v) => out.push((k, v)),
-                        Err(e) => return Ok(Err(e)),
-                    }
-                }
-                Ok(Ok(Value::Map(Arc::new(out))))
-            }
+            TypeKind::Record(fields) => self.record(r, buffers, fields, old),
+            TypeKind::Map | TypeKind::Any | TypeKind::Null => self.map(r, buffers, old),
             _ => {
                 r.skip_rest(true)?;
                 Ok(self.mismatch("a map"))
             }
         }
+    }
+
+    /// A record's fields, read in any order onto the `fields` stack, then
+    /// put in declared order into the old record's buffer; the first bad
+    /// one (in that order) decides.
+    fn record(
+        &self,
+        r: &mut JsonReader<'_>,
+        buffers: &mut BindBuffers,
+        fields: &[(Arc<str>, Type)],
+        old: Value,
+    ) -> Result<Bound, Bail> {
+        let mut entries = Refill::map(old, &mut buffers.reuse.spares);
+        let start = buffers.fields.len();
+        buffers.fields.resize_with(start + fields.len(), || None);
+        let mut first = true;
+        while let Some(key) = r.next_key(first)? {
+            first = false;
+            let key = key.unwrap_or_else(|| r.scratch());
+            match fields.iter().position(|(n, _)| **n == *key) {
+                Some(i) => {
+                    let (name, fty) = &fields[i];
+                    let path = PathCtx::Key(self.path, name);
+                    let old = entries.take(i);
+                    let v = self.field(fty, &path).read(r, buffers, old)?;
+                    buffers.fields[start + i] = Some(v);
+                }
+                None => r.skip_value()?,
+            }
+        }
+        r.close()?;
+        let mut error = None;
+        for (i, (name, fty)) in fields.iter().enumerate() {
+            let got = buffers.fields[start + i]
+                .take()
+                .unwrap_or_else(|| self.field(fty, &PathCtx::Key(self.path, name)).null());
+            match got {
+                Ok(v) => entries.put_entry(i, name, v),
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        buffers.fields.truncate(start);
+        Ok(match error {
+            Some(e) => Err(e),
+            None => Ok(Value::Map(
+                entries.finish(fields.len(), &mut buffers.reuse.spares),
+            )),
+        })
+    }
+
+    /// An untyped map's entries, gathered on the `entries` stack (a
+    /// repeated key keeps its first place and its last value, as a JSON
+    /// object built by serde_json does), then moved into the old map's
+    /// buffer; the first bad value decides.
+    fn map(
+        &self,
+        r: &mut JsonReader<'_>,
+        buffers: &mut BindBuffers,
+        old: Value,
+    ) -> Result<Bound, Bail> {
+        let mut out = Refill::map(old, &mut buffers.reuse.spares);
+        let start = buffers.entries.len();
+        let depth = if matches!(self.ty.kind, TypeKind::Map) {
+            0
+        } else {
+            self.depth
+        };
+        let mut first = true;
+        while let Some(key) = r.next_key(first)? {
+            first = false;
+            let key = match key {
+                Some(borrowed) => Cow::Borrowed(borrowed),
+                None => Cow::Owned(r.scratch().to_owned()),
+            };
+            let seen = buffers.entries[start..]
+                .iter()
+                .position(|(k, _)| **k == *key);
+            // A new key's value is rebuilt in the old map's entry at its
+            // place.
+            let old = match seen {
+                Some(_) => Value::Null,
+                None => out.take(buffers.entries.len() - start),
+            };
+            let v = ValueRead {
+                ty: &Type::ANY,
+                path: self.path,
+                limits: self.limits,
+                strings: &[],
+                depth: depth + 1,
+            }
+            .read(r, buffers, old)?;
+            match seen {
+                Some(i) => buffers.entries[start + i].1 = v,
+                None => {
+                    let key = buffers.reuse.strings.get(&key);
+                    buffers.entries.push((key, v));
+                }
+            }
+        }
+        r.close()?;
+        let mut n = 0;
+        let mut error = None;
+        for (key, v) in buffers.entries.drain(start..) {
+            match v {
+                Ok(v) => out.put_entry(n, &key, v),
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+            n += 1;
+        }
+        Ok(match error {
+            Some(e) => Err(e),
+            None => Ok(Value::Map(out.finish(n, &mut buffers.reuse.spares))),
+        })
     }
 }
 
@@ -594,6 +660,7 @@ mod tests {
     use super::*;
     use crate::population::Rng;
     use crate::program::Program;
+    use crate::vm::reuse::Reuse;
     use proptest::prelude::*;
     use serde_json::json;
 
@@ -620,7 +687,9 @@ mod tests {
 
     /// Binds with the fast reader (`None` if it gave up) and from the
     /// `Value` serde_json makes of the text (`Err` if it is not a JSON
-    /// object), and renders both for comparison.
+    /// object), and renders both for comparison. Each is bound twice:
+    /// afresh, and into the values of the last document bound on this
+    /// thread (as an evaluator does), which must give the same slots.
     fn both_readers(program: &Program, text: &str) -> (Option<String>, Result<String, String>) {
         let (plan, slots, limits) = (
             &program.bind_plan,
@@ -635,20 +704,81 @@ mod tests {
             limits,
             &mut out,
             &mut seen,
-            &mut Vec::new(),
+            &mut BindBuffers::default(),
         )
         .ok()
         .map(|()| format!("{out:?}"));
-        let slow = match serde_json::from_str::<Json>(text) {
+        let json = serde_json::from_str::<Json>(text);
+        let slow = match &json {
             Ok(Json::Object(map)) => {
                 let mut out = Vec::new();
-                super::super::bind::bind_profile(&map, slots, limits, &mut out);
+                super::super::bind::bind_profile(map, slots, limits, &mut out);
                 Ok(format!("{out:?}"))
             }
             Ok(other) => Err(format!("not an object: {other}")),
             Err(e) => Err(e.to_string()),
         };
+        REUSED.with(|reused| {
+            let mut reused = reused.borrow_mut();
+            let r = reused
+                .entry(program as *const Program as usize)
+                .or_default();
+            let held = format!("{:?}", r.held);
+            let (out, seen, buffers) = &mut r.text;
+            let again = bind_text(text, plan, slots, limits, out, seen, buffers)
+                .ok()
+                .map(|()| format!("{out:?}"));
+            assert_eq!(again, fast, "text bound into the last values: {text}");
+            if let Ok(Json::Object(map)) = &json {
+                let (out, reuse) = &mut r.value;
+                Binder::new(limits, reuse).bind_profile(map, slots, out);
+                assert_eq!(
+                    Ok(format!("{out:?}")),
+                    slow,
+                    "bound into the last values: {text}"
+                );
+            }
+            // What a rule result or a caller still held is untouched.
+            assert_eq!(
+                format!("{:?}", r.held),
+                held,
+                "a held value changed: {text}"
+            );
+            // Some of these values are held on to while the next document
+            // is bound: those must not be refilled.
+            r.held = r
+                .text
+                .0
+                .iter()
+                .chain(&r.value.0)
+                .step_by(2)
+                .cloned()
+                .collect();
+        });
         (fast, slow)
+    }
+
+    /// The binding state of an evaluator, per program, kept from one
+    /// document to the next on this thread.
+    struct Reused {
+        text: (Vec<Bound>, Vec<bool>, BindBuffers),
+        value: (Vec<Bound>, Reuse),
+        held: Vec<Bound>,
+    }
+
+    impl Default for Reused {
+        fn default() -> Reused {
+            Reused {
+                text: Default::default(),
+                value: (Vec::new(), Reuse::kept()),
+                held: Vec::new(),
+            }
+        }
+    }
+
+    thread_local! {
+        static REUSED: std::cell::RefCell<std::collections::HashMap<usize, Reused>> =
+            Default::default();
     }
 
     /// A number in `0..n` from the population generator (deterministic,

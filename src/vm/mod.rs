@@ -12,6 +12,8 @@ pub mod bind_text;
 mod json_reader;
 pub mod ops;
 pub mod plan;
+pub mod reuse;
+pub mod strings;
 
 use crate::bucket;
 use crate::check::ir::{AggKind, RuleKind};
@@ -106,7 +108,7 @@ struct FusedOutcome {
 #[derive(Debug)]
 struct IterFrame {
     kind: AggKind,
-    list: Option<Arc<[Value]>>,
+    list: Option<Arc<Vec<Value>>>,
     next: usize,
     done: bool,
     current: Value,
@@ -183,6 +185,18 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// Drops what the last run left in its scratch state (unread until
+    /// the next run resets it), so that binding the next profile finds
+    /// the old lists and maps held alone and can refill them.
+    pub(crate) fn release_scratch(&mut self) {
+        self.stack.clear();
+        self.iters.clear();
+        self.args.clear();
+        for outcome in &mut self.fused {
+            store(&mut outcome.value, Value::Null);
+        }
+    }
+
     /// Prepares for a new evaluation (slots must be bound separately).
     pub(crate) fn reset(&mut self, program: &Program, now: i64, budget: u64) {
         let rules = program.checked.rules.len();
@@ -853,8 +867,8 @@ impl Machine {
                 }
                 Op::MakeList(n) => {
                     let start = self.stack.len().saturating_sub(n as usize);
-                    let items: Arc<[Value]> = self.stack.drain(start..).collect();
-                    self.stack.push(Value::List(items));
+                    let items: Vec<Value> = self.stack.drain(start..).collect();
+                    self.stack.push(Value::List(Arc::new(items)));
                 }
                 Op::MakeMap(keys) => {
                     let keys = &program.bytecode.key_lists[keys as usize];
@@ -1322,7 +1336,7 @@ impl Machine {
     }
 }
 
-fn new_frame(kind: AggKind, list: Option<Arc<[Value]>>) -> IterFrame {
+fn new_frame(kind: AggKind, list: Option<Arc<Vec<Value>>>) -> IterFrame {
     IterFrame {
         kind,
         list,
