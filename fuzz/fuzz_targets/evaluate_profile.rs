@@ -6,8 +6,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use onramp::{Context, Program, SourceMap};
+use onramp::{Context, Evaluator, Program, SourceMap};
 use serde_json::Value as Json;
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
 /// The files of `rules/`, in the sorted path order `Program::load` uses.
@@ -48,17 +49,37 @@ fn program() -> &'static Program {
     })
 }
 
+thread_local! {
+    /// One evaluator for every input of the run: binding reuses the buffers
+    /// of earlier profiles (`src/vm/reuse.rs`), so it must answer each
+    /// input exactly as a fresh evaluator does.
+    static REUSED: RefCell<Option<Evaluator<'static>>> = const { RefCell::new(None) };
+}
+
 fuzz_target!(|data: &[u8]| {
     let program = program();
     let ctx = Context::at_millis(NOW_MS);
     let mut evaluator = program.evaluator();
     let text = std::str::from_utf8(data).ok();
     let from_text = text.map(|text| {
-        let bound = evaluator.evaluate_str(text, &ctx).map(|()| evaluator.result().to_json());
+        let bound = evaluator
+            .evaluate_str(text, &ctx)
+            .map(|()| evaluator.result().to_json())
+            .map_err(|e| e.to_string());
         let mut out = String::new();
         evaluator.write_result_json(&mut out);
         bound
     });
+    if let (Some(text), Some(fresh)) = (text, &from_text) {
+        let reused = REUSED.with(|cell| {
+            let mut cell = cell.borrow_mut();
+            let ev = cell.get_or_insert_with(|| program.evaluator());
+            ev.evaluate_str(text, &ctx)
+                .map(|()| ev.result().to_json())
+                .map_err(|e| e.to_string())
+        });
+        assert_eq!(&reused, fresh, "a reused evaluator answers differently");
+    }
     let Ok(json) = serde_json::from_slice::<Json>(data) else {
         return;
     };
@@ -67,7 +88,7 @@ fuzz_target!(|data: &[u8]| {
     if let Some(from_text) = from_text {
         let from_value = program.evaluate(&json, &ctx).map(|r| r.to_json());
         assert_eq!(
-            from_text.map_err(|e| e.to_string()),
+            from_text,
             from_value.map_err(|e| e.to_string()),
             "text and Value binding disagree"
         );
