@@ -8,7 +8,10 @@
 //! program from JSON text and runs it, N times; `native` is the typed
 //! struct baseline of the same (serde_json into a struct, 20 inlined
 //! rules), the yardstick of target 2; `compile` compiles `rules/`
-//! (target 5); `events` binds a profile of 1,000 events from JSON text. Add `untyped` to drop the
+//! (target 5); `events` binds a profile of 1,000 events from JSON text;
+//! `windows10` and `windows1` evaluate target 3's 10 window aggregates and
+//! its single count on its 1,000-event profile (from a `Value`, RFC 3339
+//! times, as `cargo bench --bench windows` does). Add `untyped` to drop the
 //! schema; add `print` to print the program instead.
 
 #[allow(dead_code)]
@@ -20,6 +23,9 @@ mod profiles;
 #[allow(dead_code)]
 #[path = "../peerbench/src/rules.rs"]
 mod rules;
+#[allow(dead_code)]
+#[path = "../benches/common/windows_workload.rs"]
+mod windows_workload;
 
 use onramp::{Context, Program};
 use std::hint::black_box;
@@ -31,12 +37,14 @@ fn main() {
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let schema = !args.iter().any(|a| a == "untyped");
     let rules = match which {
-        "twenty" | "e2e" | "native" | "compile" | "events" => rules::twenty_rules(),
+        "twenty" | "e2e" | "native" | "compile" | "events" | "windows10" | "windows1" => {
+            rules::twenty_rules()
+        }
         r => {
             let i: usize = r
                 .trim_start_matches('r')
                 .parse()
-                .expect("r1..r5, twenty, e2e, native, compile or events");
+                .expect("r1..r5, twenty, e2e, native, compile, events, windows10 or windows1");
             vec![rules::base_rules()[i - 1].clone()]
         }
     };
@@ -54,6 +62,26 @@ fn main() {
                 .compile_sources(black_box(sources.clone()))
                 .expect("rules/ compiles");
             fold += program.evaluator().value_at(0).is_some() as usize;
+        }
+        println!("{which}: {fold}");
+        return;
+    }
+    if let Some(rules) = match which {
+        "windows10" => Some(windows_workload::TEN),
+        "windows1" => Some(windows_workload::ONE),
+        _ => None,
+    } {
+        // Target 3: the ratio of these two is what `benches/windows.rs` times.
+        let program = Program::compile(&format!("{}{rules}", windows_workload::SCHEMA))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let profile = windows_workload::profile(true);
+        let ctx = Context::at(UNIX_EPOCH + Duration::from_millis(windows_workload::NOW_MS as u64));
+        let mut ev = program.evaluator();
+        let mut fold = 0usize;
+        for _ in 0..n {
+            ev.evaluate(black_box(&profile), &ctx)
+                .expect("profile binds");
+            fold += ev.value_at(0).map_or(0, |v| v.is_true() as usize);
         }
         println!("{which}: {fold}");
         return;
