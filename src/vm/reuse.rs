@@ -134,49 +134,106 @@ impl<T> Refill<T> {
     }
 }
 
-impl Refill<Value> {
-    /// The buffer of the old list value, or else of a spare one.
-    #[inline]
-    pub fn list(old: Value, spares: &mut Spares) -> Refill<Value> {
+/// What a refillable buffer holds: the elements of a list, or the entries
+/// of a map or record. The two differ only in where their value sits and
+/// which `Value` variant and spares hold them.
+pub trait Element: Sized {
+    /// The buffer of `old` if it has this shape, or `old` back.
+    fn buffer(old: Value) -> Result<Arc<Vec<Self>>, Value>;
+    /// The spare buffers of this shape.
+    fn spares(spares: &mut Spares) -> &mut Vec<Arc<Vec<Self>>>;
+    /// The element's value, taken out (to rebuild the new one in it).
+    fn take_value(&mut self) -> Value;
+    /// The element's value.
+    fn into_value(self) -> Value;
+}
+
+impl Element for Value {
+    fn buffer(old: Value) -> Result<Arc<Vec<Value>>, Value> {
         match old {
-            Value::List(arc) => Refill::of(arc).unwrap_or_else(|| Refill::spare_list(spares)),
-            other => {
+            Value::List(arc) => Ok(arc),
+            other => Err(other),
+        }
+    }
+    fn spares(spares: &mut Spares) -> &mut Vec<Arc<Vec<Value>>> {
+        &mut spares.lists
+    }
+    fn take_value(&mut self) -> Value {
+        std::mem::take(self)
+    }
+    fn into_value(self) -> Value {
+        self
+    }
+}
+
+impl Element for (Arc<str>, Value) {
+    fn buffer(old: Value) -> Result<Arc<MapEntries>, Value> {
+        match old {
+            Value::Map(arc) => Ok(arc),
+            other => Err(other),
+        }
+    }
+    fn spares(spares: &mut Spares) -> &mut Vec<Arc<MapEntries>> {
+        &mut spares.maps
+    }
+    fn take_value(&mut self) -> Value {
+        std::mem::take(&mut self.1)
+    }
+    fn into_value(self) -> Value {
+        self.1
+    }
+}
+
+impl<T: Element> Refill<T> {
+    /// The buffer of the old value if it has this shape and nothing else
+    /// holds it, or else of a spare one (the old value kept as a spare
+    /// when it has the other shape).
+    #[inline]
+    pub fn from_old(old: Value, spares: &mut Spares) -> Refill<T> {
+        match T::buffer(old) {
+            Ok(arc) => Refill::of(arc).unwrap_or_else(|| Refill::spare(spares)),
+            Err(other) => {
                 spares.keep(other);
-                Refill::spare_list(spares)
+                Refill::spare(spares)
             }
         }
     }
 
-    /// A spare list's buffer, or none.
-    fn spare_list(spares: &mut Spares) -> Refill<Value> {
-        spares
-            .lists
+    /// A spare buffer, or none.
+    fn spare(spares: &mut Spares) -> Refill<T> {
+        T::spares(spares)
             .pop()
             .and_then(Refill::of)
             .unwrap_or_else(Refill::fresh)
     }
 
-    /// The old element `i`, to rebuild the new one in its buffers.
+    /// The old value at `i`, to rebuild the new one in its buffers.
     #[inline]
     pub fn take(&mut self, i: usize) -> Value {
         self.items
             .get_mut(i)
-            .map(std::mem::take)
+            .map(Element::take_value)
             .unwrap_or_default()
     }
 
-    /// The list of the first `len` elements; old ones past them are kept
-    /// as spares.
+    /// The buffer of the first `len` elements; old values past them are
+    /// kept as spares.
     #[inline]
-    pub fn finish(mut self, len: usize, spares: &mut Spares) -> Arc<Vec<Value>> {
+    pub fn finish(mut self, len: usize, spares: &mut Spares) -> Arc<Vec<T>> {
         if self.items.len() > len {
-            self.leave_over(len, spares);
+            self.items
+                .drain(len..)
+                .for_each(|e| spares.keep(e.into_value()));
         }
         self.into_arc()
     }
+}
 
-    fn leave_over(&mut self, len: usize, spares: &mut Spares) {
-        self.items.drain(len..).for_each(|v| spares.keep(v));
+impl Refill<Value> {
+    /// The buffer of the old list value, or else of a spare one.
+    #[inline]
+    pub fn list(old: Value, spares: &mut Spares) -> Refill<Value> {
+        Refill::from_old(old, spares)
     }
 }
 
@@ -184,31 +241,7 @@ impl Refill<(Arc<str>, Value)> {
     /// The buffer of the old map or record value, or else of a spare one.
     #[inline]
     pub fn map(old: Value, spares: &mut Spares) -> Refill<(Arc<str>, Value)> {
-        match old {
-            Value::Map(arc) => Refill::of(arc).unwrap_or_else(|| Refill::spare_map(spares)),
-            other => {
-                spares.keep(other);
-                Refill::spare_map(spares)
-            }
-        }
-    }
-
-    /// A spare map's buffer, or none.
-    fn spare_map(spares: &mut Spares) -> Refill<(Arc<str>, Value)> {
-        spares
-            .maps
-            .pop()
-            .and_then(Refill::of)
-            .unwrap_or_else(Refill::fresh)
-    }
-
-    /// The old value of entry `i`, to rebuild the new one in its buffers.
-    #[inline]
-    pub fn take(&mut self, i: usize) -> Value {
-        self.items
-            .get_mut(i)
-            .map(|(_, v)| std::mem::take(v))
-            .unwrap_or_default()
+        Refill::from_old(old, spares)
     }
 
     /// Entry `i` is `key: value`. A record's keys are the schema's field
@@ -225,20 +258,6 @@ impl Refill<(Arc<str>, Value)> {
             }
             None => self.items.push((key.clone(), value)),
         }
-    }
-
-    /// The map of the first `len` entries; old values past them are kept
-    /// as spares.
-    #[inline]
-    pub fn finish(mut self, len: usize, spares: &mut Spares) -> Arc<MapEntries> {
-        if self.items.len() > len {
-            self.leave_over(len, spares);
-        }
-        self.into_arc()
-    }
-
-    fn leave_over(&mut self, len: usize, spares: &mut Spares) {
-        self.items.drain(len..).for_each(|(_, v)| spares.keep(v));
     }
 }
 
