@@ -186,6 +186,17 @@ impl<'t, 'b, 'l> Descent<'t, 'b, 'l> {
         self.bytes.get(at).copied()
     }
 
+    /// The first byte at or after `at` that is not whitespace or a
+    /// comment; the cursor stays where it is (a one-token lookahead).
+    fn byte_after(&mut self, at: usize) -> Option<u8> {
+        let here = self.pos;
+        self.pos = at;
+        self.skip();
+        let next = self.peek();
+        self.pos = here;
+        next
+    }
+
     /// The word (`[A-Za-z_][A-Za-z0-9_]*`) starting at `at`, if any.
     fn word_at(&self, at: usize) -> Option<&'t str> {
         let first = self.peek_at(at)?;
@@ -255,11 +266,7 @@ impl<'t, 'b, 'l> Descent<'t, 'b, 'l> {
     /// lookahead, so `= =` is no assignment either.
     fn assign(&mut self) -> Read<()> {
         self.expect_punct("=")?;
-        let after = self.pos;
-        self.skip();
-        let next = self.peek();
-        self.pos = after;
-        if matches!(next, Some(b'=' | b'>')) {
+        if matches!(self.byte_after(self.pos), Some(b'=' | b'>')) {
             return Err(GaveUp);
         }
         Ok(())
@@ -766,14 +773,11 @@ impl<'t, 'b, 'l> Descent<'t, 'b, 'l> {
                     return Ok(b.leaf(kind, b.span_at(start, self.pos)));
                 }
                 let name = self.name()?;
-                let after_name = self.pos;
-                self.skip();
-                if self.peek() != Some(b'(') {
-                    self.pos = after_name;
+                if self.byte_after(self.pos) != Some(b'(') {
                     let span = name.span;
                     return Ok(b.leaf(ExprKind::Name(name), span));
                 }
-                self.token(1);
+                self.expect_punct("(")?;
                 let (args, depth) = self.exprs_until(")")?;
                 let span = b.span_at(start, self.last_end);
                 Ok(b.node(
@@ -914,13 +918,8 @@ impl<'t, 'b, 'l> Descent<'t, 'b, 'l> {
         while !self.punct("}") {
             self.skip();
             let start = self.pos;
-            let event = self.word_at(start) == Some("event") && {
-                self.pos += "event".len();
-                self.skip();
-                let quote = self.peek() == Some(b'"');
-                self.pos = start;
-                quote
-            };
+            let event = self.word_at(start) == Some("event")
+                && self.byte_after(start + "event".len()) == Some(b'"');
             let entry = if event {
                 self.token("event".len());
                 let name = self.plain_string()?;
@@ -995,13 +994,7 @@ impl<'t, 'b, 'l> Descent<'t, 'b, 'l> {
             }
             _ => {
                 let word = self.word_at(start).ok_or(GaveUp)?;
-                let list = word == "list" && {
-                    self.pos += word.len();
-                    self.skip();
-                    let angle = self.peek() == Some(b'<');
-                    self.pos = start;
-                    angle
-                };
+                let list = word == "list" && self.byte_after(start + word.len()) == Some(b'<');
                 if list {
                     self.token(word.len());
                     self.expect_punct("<")?;
