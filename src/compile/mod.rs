@@ -50,6 +50,15 @@ pub struct Chunk {
 }
 
 impl Chunk {
+    /// The constant this chunk computes and the steps it accounts for,
+    /// when the chunk is just that (most decision values).
+    pub fn constant(&self) -> Option<(u32, u32)> {
+        match self.code[..] {
+            [Op::Const(k)] => Some((k, self.costs[0])),
+            _ => None,
+        }
+    }
+
     /// The chunk built so far, each table allocated once at its exact size;
     /// `self` is left empty but keeps its buffers for the next chunk. (Grown
     /// push by push, every chunk cost a dozen reallocations.)

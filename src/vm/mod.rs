@@ -580,12 +580,12 @@ impl Machine {
         chunk: ChunkId,
     ) -> Result<Value, Fault> {
         let c = &program.bytecode.chunks[chunk as usize];
-        if let [Op::Const(k)] = c.code[..] {
+        if let Some((k, cost)) = c.constant() {
             let held = &self.values[id as usize];
             if let (Value::Str(held), Value::Str(k)) = (held, &program.bytecode.consts[k as usize])
             {
                 if Arc::ptr_eq(held, k) {
-                    self.charge(c.costs[0])?;
+                    self.charge(cost)?;
                     return Ok(std::mem::take(&mut self.values[id as usize]));
                 }
             }
@@ -641,8 +641,8 @@ impl Machine {
     pub(crate) fn run(&mut self, program: &Program, chunk: ChunkId) -> Result<Value, Fault> {
         // A constant (most decision values) needs no stack.
         let c = &program.bytecode.chunks[chunk as usize];
-        if let [Op::Const(k)] = c.code[..] {
-            self.charge(c.costs[0])?;
+        if let Some((k, cost)) = c.constant() {
+            self.charge(cost)?;
             return Ok(program.bytecode.consts[k as usize].clone());
         }
         let base = self.stack.len();

@@ -16,7 +16,6 @@
 //! they do: they are the compiled ones, but for their renumbered exits.
 
 use crate::compile::branch::{Fast, Test, ANSWER_FALSE};
-use crate::compile::opcode::Op;
 use crate::compile::{Bytecode, ChunkId, RuleCode};
 use crate::syntax::ast::HitPolicy;
 
@@ -144,10 +143,7 @@ impl RunPlan {
         let start = self.branches.len() as u32;
         for &(c, value) in branches {
             let chunk = &bytecode.chunks[value as usize];
-            let (constant, constant_cost) = match chunk.code[..] {
-                [Op::Const(k)] => (k, chunk.costs[0]),
-                _ => (NONE, 0),
-            };
+            let (constant, constant_cost) = chunk.constant().unwrap_or((NONE, 0));
             let condition = entry(c);
             self.branches.push(PlanBranch {
                 condition,
