@@ -70,6 +70,31 @@ fn text_and_value_binding_agree_on_odd_shapes() {
 }
 
 #[test]
+fn a_key_seen_again_binds_as_its_last_occurrence() {
+    // serde_json keeps the last of duplicate keys; the text binder must
+    // too, at every depth, whether the slots sit below an object or on
+    // the key itself.
+    let program = Program::compile(
+        "segment a = user.age > 3\nsegment b = user.name == \"x\"\nsegment c = user.plan.tier == \"pro\"\nsegment d = count(tags) > 1\n",
+    )
+    .unwrap();
+    for text in [
+        r#"{"user": {"age": 5, "name": "x"}, "user": {"age": 1}}"#,
+        r#"{"user": {"age": 1}, "user": {"age": 5, "name": "x"}}"#,
+        r#"{"user": {"age": 5, "age": 1, "name": "x", "name": "y"}}"#,
+        r#"{"user": {"plan": {"tier": "pro"}, "plan": {}}}"#,
+        r#"{"user": {"plan": {"tier": "pro"}, "plan": 5}}"#,
+        r#"{"user": {"plan": 5, "plan": {"tier": "pro"}}}"#,
+        r#"{"user": {"age": 9}, "user": null}"#,
+        r#"{"tags": ["a", "b"], "tags": ["a"]}"#,
+        r#"{"tags": ["a"], "tags": ["a", "b"]}"#,
+    ] {
+        let (a, b) = both(&program, text);
+        assert_eq!(a, b, "{text}");
+    }
+}
+
+#[test]
 fn the_direct_json_writer_matches_serde_json() {
     let program = Program::load(concat!(env!("CARGO_MANIFEST_DIR"), "/rules")).unwrap();
     let ctx = Context::at_millis(onramp::time::parse_time("2026-11-20T12:00:00Z").unwrap())

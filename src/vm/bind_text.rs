@@ -154,9 +154,14 @@ impl Walk<'_> {
             match found.map(|i| plan.nodes[node].children[i].1) {
                 Some(child) => {
                     // A key seen again replaces what the first occurrence
-                    // bound, as a JSON object built in full would.
-                    for &s in &plan.nodes[child].below {
-                        self.seen[s as usize] = false;
+                    // bound, as a JSON object built in full would. A node
+                    // with a slot binds every slot below it from the new
+                    // value anyway; an object's entries bind only the keys
+                    // present, so the others must read as missing again.
+                    if plan.nodes[child].slot.is_none() {
+                        for &s in &plan.nodes[child].below {
+                            self.seen[s as usize] = false;
+                        }
                     }
                     self.value(r, child)?;
                 }
