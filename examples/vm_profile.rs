@@ -37,7 +37,8 @@ fn main() {
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let schema = !args.iter().any(|a| a == "untyped");
     let rules = match which {
-        "twenty" | "e2e" | "native" | "compile" | "events" | "windows10" | "windows1" => {
+        "twenty" | "e2e" | "native" | "closures" | "compile" | "events" | "windows10"
+        | "windows1" => {
             rules::twenty_rules()
         }
         r => {
@@ -110,6 +111,20 @@ fn main() {
             ev.evaluate_str(black_box(&text), &ctx)
                 .expect("profile binds");
             fold += ev.value_at(0).map_or(0, |v| v.is_true() as usize);
+        }
+        println!("{which}: {fold}");
+        return;
+    }
+    if which == "closures" {
+        // The floor of target 1: 20 boxed closures with run-time constants
+        // over the typed struct, the profile parsed once.
+        let closures: Vec<native::TypedFn> = rules.iter().map(native::typed_closure).collect();
+        let p: native::Profile = serde_json::from_str(profiles::PROFILE).expect("profile parses");
+        let mut fold = 0usize;
+        for _ in 0..n {
+            for c in &closures {
+                fold += (black_box(c)(black_box(&p)) == native::NOut::B(true)) as usize;
+            }
         }
         println!("{which}: {fold}");
         return;

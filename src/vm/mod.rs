@@ -261,7 +261,13 @@ impl Machine {
         let mut next = 0;
         while let Some(step) = steps.get(next) {
             if !matches!(step, PlanStep::General(_)) {
-                next = self.run_fast(program, next);
+                // Before the first general rule nothing but the fast loop
+                // has run, so every rule it meets is still pending.
+                next = if next == 0 {
+                    self.run_fast::<true>(program, next)
+                } else {
+                    self.run_fast::<false>(program, next)
+                };
             }
             let Some(step) = steps.get(next) else {
                 break;
@@ -281,8 +287,10 @@ impl Machine {
     /// is untouched (fast tests change nothing but a local step count),
     /// so the general path evaluates it from the start, exactly as it
     /// would have anyway. The machine's vectors are borrowed apart so
-    /// that the loop's state stays in registers.
-    fn run_fast(&mut self, program: &Program, from: usize) -> usize {
+    /// that the loop's state stays in registers. `FRESH` says that no
+    /// rule has been evaluated yet, so none needs its state checked.
+    #[inline(never)]
+    fn run_fast<const FRESH: bool>(&mut self, program: &Program, from: usize) -> usize {
         let plan = &program.run_plan;
         let consts = &program.bytecode.consts[..];
         let mut run = FastRun {
@@ -298,7 +306,7 @@ impl Machine {
             match *step {
                 // Already evaluated (read by an earlier rule): nothing to do.
                 PlanStep::Segment { rule, .. } | PlanStep::Decision { rule, .. }
-                    if state[rule as usize] != RuleState::Pending => {}
+                    if !FRESH && state[rule as usize] != RuleState::Pending => {}
                 PlanStep::Segment { rule, entry } => {
                     let Some((truth, steps)) = run.walk(entry, run.steps) else {
                         break;
