@@ -1,7 +1,7 @@
 //! One function per engine. Each returns a `Report`.
 
 use crate::driver::{drive, Input, Out, Report, Timing};
-use crate::harness::{measure, Cfg};
+use crate::harness::{measure, measure_ratio, Cfg, Ratio};
 use crate::native::{self, NOut, Profile};
 use crate::rules;
 use std::hint::black_box;
@@ -763,4 +763,62 @@ fn onramp_run(name: &str, inp: &Input, schema: bool) -> Report {
         },
         extras,
     }
+}
+
+/// Onramp's two tightest targets, each timed against its yardstick in
+/// alternating batches (see [`measure_ratio`]): the 20-rule bound
+/// evaluation over the boxed-closure floor (target 1), and the 20-rule
+/// end-to-end evaluation over the typed struct (target 2). Verified on
+/// every profile first, like the runners above.
+pub fn onramp_paired(inp: &Input, schema: bool) -> Result<[Ratio; 2], String> {
+    use onramp::Context;
+    let ctx = Context::at_millis(ONRAMP_NOW_MS);
+    let program = onramp_compile(&rules::onramp_program(&inp.twenty, schema))?;
+    let idx = (0..20)
+        .map(|i| program.rule_index(&rules::onramp_name(i)))
+        .collect::<Option<Vec<u32>>>()
+        .ok_or("a rule is missing from the 20-rule program")?;
+    let closures: Vec<native::TypedFn> = inp.twenty.iter().map(native::typed_closure).collect();
+    let parse = |j: &str| serde_json::from_str::<Profile>(j).unwrap();
+    let mut ev = program.evaluator();
+    for (pi, pj) in inp.verify_profiles.iter().enumerate() {
+        ev.evaluate_str(pj, &ctx).map_err(|e| e.to_string())?;
+        let p = parse(pj);
+        for (ri, &i) in idx.iter().enumerate() {
+            let want = &inp.expected_twenty[pi][ri];
+            let got = onramp_out(ev.value_at(i))?;
+            if &got != want || &nout(closures[ri](&p)) != want || &nout(native::t_twenty(&p)[ri]) != want {
+                return Err(format!("20-set rule {ri} disagrees on profile {pi}"));
+            }
+        }
+    }
+    let cfg = &inp.cfg;
+    let rounds = 2 * cfg.batches + 1;
+    let json = inp.profile;
+    let p = parse(json);
+    ev.bind_str(json).map_err(|e| e.to_string())?;
+    let read = |ev: &onramp::Evaluator| idx.iter().map(|&i| onramp_fold(ev.value_at(i))).sum::<usize>();
+    let eval = measure_ratio(
+        cfg,
+        rounds,
+        || {
+            ev.run(black_box(&ctx));
+            read(&ev)
+        },
+        || {
+            for f in &closures {
+                black_box(f(black_box(&p)));
+            }
+        },
+    );
+    let e2e = measure_ratio(
+        cfg,
+        rounds,
+        || {
+            ev.evaluate_str(black_box(json), &ctx).unwrap();
+            read(&ev)
+        },
+        || native::t_twenty(&parse(black_box(json))),
+    );
+    Ok([eval, e2e])
 }

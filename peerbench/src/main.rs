@@ -384,5 +384,60 @@ fn main() {
         eprintln!("  [{name}] done in {:.1}s", t.elapsed().as_secs_f64());
         reports.push(r);
     }
+    // The two tightest targets again, each against its yardstick in
+    // alternating batches, when both sides were run.
+    let ran = |prefix: &str| {
+        reports
+            .iter()
+            .any(|r| r.name.starts_with(prefix) && r.status.is_ok())
+    };
+    let mut paired = Vec::new();
+    if ran("native (typed") {
+        for (name, schema) in [("onramp (schema)", true), ("onramp (no schema)", false)] {
+            if ran(name) {
+                eprintln!("pairing {name} with native (typed struct) ...");
+                paired.push((name, engines::onramp_paired(&inp, schema)));
+            }
+        }
+    }
     print_tables(&reports);
+    print_paired(&paired);
+}
+
+/// The paired (alternating-batch) ratios of targets 1 and 2.
+fn print_paired(paired: &[(&str, Result<[harness::Ratio; 2], String>)]) {
+    if paired.is_empty() {
+        return;
+    }
+    println!("\n### Targets 1 and 2 (20 rules), paired: alternating batches\n");
+    println!(
+        "Each ratio is Onramp's batch over the yardstick's batch run right beside it, {} rounds; \
+         the median and the range of the rounds. A change of load on the machine weighs on both \
+         sides of each ratio, where the tables above time each engine at its own moment.\n",
+        paired
+            .iter()
+            .find_map(|(_, r)| r.as_ref().ok().map(|r| r[0].rounds))
+            .unwrap_or(0)
+    );
+    println!("| target | bound | engine | median | range |");
+    println!("|---|---|---|---:|---|");
+    let targets = [
+        ("1. eval 20 rules vs boxed-closure floor", 2.0),
+        ("2. end-to-end 20 rules vs native typed struct", 1.5),
+    ];
+    for (t, (label, bound)) in targets.iter().enumerate() {
+        for (name, result) in paired {
+            match result {
+                Ok(r) => {
+                    let r = r[t];
+                    let met = if r.median <= *bound { "met" } else { "**not met**" };
+                    println!(
+                        "| {label} | ≤ {bound}× | {name} | {:.2}× — {met} | {:.2}–{:.2}× |",
+                        r.median, r.min, r.max
+                    );
+                }
+                Err(e) => println!("| {label} | ≤ {bound}× | {name} | failed: {e} | |"),
+            }
+        }
+    }
 }
