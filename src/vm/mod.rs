@@ -1376,9 +1376,13 @@ impl FastRun<'_> {
         let mut at = entry;
         while at < ANSWER_FALSE {
             let t = &self.tests[at as usize];
-            let truth = fast_truth(self.slots, &t.fast)?;
-            steps += u64::from(t.cost[usize::from(truth)]);
-            at = t.next[usize::from(truth)];
+            // A branch, not an index: the next test's address then waits
+            // for a prediction, not for this test's comparison.
+            (steps, at) = if fast_truth(self.slots, &t.fast)? {
+                (steps + u64::from(t.cost[1]), t.next[1])
+            } else {
+                (steps + u64::from(t.cost[0]), t.next[0])
+            };
         }
         (steps <= self.budget).then_some((at == ANSWER_TRUE, steps))
     }
