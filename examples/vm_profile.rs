@@ -38,9 +38,7 @@ fn main() {
     let schema = !args.iter().any(|a| a == "untyped");
     let rules = match which {
         "twenty" | "e2e" | "native" | "closures" | "compile" | "events" | "windows10"
-        | "windows1" => {
-            rules::twenty_rules()
-        }
+        | "windows1" => rules::twenty_rules(),
         r => {
             let i: usize = r
                 .trim_start_matches('r')

@@ -787,7 +787,10 @@ pub fn onramp_paired(inp: &Input, schema: bool) -> Result<[Ratio; 2], String> {
         for (ri, &i) in idx.iter().enumerate() {
             let want = &inp.expected_twenty[pi][ri];
             let got = onramp_out(ev.value_at(i))?;
-            if &got != want || &nout(closures[ri](&p)) != want || &nout(native::t_twenty(&p)[ri]) != want {
+            if &got != want
+                || &nout(closures[ri](&p)) != want
+                || &nout(native::t_twenty(&p)[ri]) != want
+            {
                 return Err(format!("20-set rule {ri} disagrees on profile {pi}"));
             }
         }
@@ -797,7 +800,11 @@ pub fn onramp_paired(inp: &Input, schema: bool) -> Result<[Ratio; 2], String> {
     let json = inp.profile;
     let p = parse(json);
     ev.bind_str(json).map_err(|e| e.to_string())?;
-    let read = |ev: &onramp::Evaluator| idx.iter().map(|&i| onramp_fold(ev.value_at(i))).sum::<usize>();
+    let read = |ev: &onramp::Evaluator| {
+        idx.iter()
+            .map(|&i| onramp_fold(ev.value_at(i)))
+            .sum::<usize>()
+    };
     let eval = measure_ratio(
         cfg,
         rounds,

@@ -430,7 +430,11 @@ fn print_paired(paired: &[(&str, Result<[harness::Ratio; 2], String>)]) {
             match result {
                 Ok(r) => {
                     let r = r[t];
-                    let met = if r.median <= *bound { "met" } else { "**not met**" };
+                    let met = if r.median <= *bound {
+                        "met"
+                    } else {
+                        "**not met**"
+                    };
                     println!(
                         "| {label} | ≤ {bound}× | {name} | {:.2}× — {met} | {:.2}–{:.2}× |",
                         r.median, r.min, r.max
