@@ -116,6 +116,7 @@ impl<'de> JsonReader<'de> {
     /// are known: `Some(Some(i))` for `probes[i]`, `Some(None)` for any
     /// other key (its `:` read too), `None` at the closing `}`. A key is
     /// usually recognised in place, without reading it as a string first.
+    #[inline]
     pub fn next_key_among(
         &mut self,
         first: bool,
@@ -171,6 +172,7 @@ impl<'de> JsonReader<'de> {
     }
 
     /// Reads the start of the next value.
+    #[inline]
     pub fn token(&mut self) -> Result<Token<'de>, Bail> {
         Ok(match self.next_token()? {
             b'"' => Token::Str(self.string()?),
