@@ -147,3 +147,22 @@ fn a_segment_used_five_times_is_evaluated_once() {
         b.steps_used()
     );
 }
+
+/// The README's hot loop, as written there: one evaluator, profiles as
+/// JSON text, a rule read by its index.
+#[test]
+fn the_readme_hot_loop_runs_as_written() -> Result<(), onramp::EvalError> {
+    let program = Program::compile(RULES).unwrap();
+    let ctx = Context::at_millis(0);
+    let ndjson =
+        "{\"user\": {\"id\": \"a\", \"age\": 30}}\n{\"user\": {\"id\": \"b\", \"age\": 9}}\n";
+    let mut seen = Vec::new();
+    let mut ev = program.evaluator();
+    let adult = program.rule_index("adult").unwrap();
+    for line in ndjson.lines() {
+        ev.evaluate_str(line, &ctx)?;
+        seen.push(ev.value_at(adult).is_some_and(|v| v.is_true()));
+    }
+    assert_eq!(seen, [true, false]);
+    Ok(())
+}
