@@ -7,7 +7,9 @@
 //! program), each bound once and run N times; `e2e` binds the 20-rule
 //! program from JSON text and runs it, N times; `native` is the typed
 //! struct baseline of the same (serde_json into a struct, 20 inlined
-//! rules), the yardstick of target 2; `compile` compiles `rules/`
+//! rules), the yardstick of target 2; `closures` runs the 20 rules as
+//! boxed closures over the parsed struct, the floor of target 1;
+//! `compile` compiles `rules/`
 //! (target 5); `events` binds a profile of 1,000 events from JSON text;
 //! `windows10` and `windows1` evaluate target 3's 10 window aggregates and
 //! its single count on its 1,000-event profile (from a `Value`, RFC 3339
