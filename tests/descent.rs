@@ -33,8 +33,30 @@ enum Read {
 
 fn compare_module(text: &str) -> Result<Read, String> {
     let limits = Limits::default();
-    let pest = readers::pest(text, &limits);
-    match (readers::descent(text, &limits), pest) {
+    compare(
+        text,
+        readers::descent(text, &limits),
+        readers::pest(text, &limits),
+    )
+}
+
+fn compare_expression(text: &str) -> Result<Read, String> {
+    let limits = Limits::default();
+    compare(
+        text,
+        readers::descent_expression(text, &limits),
+        readers::pest_expression(text, &limits),
+    )
+}
+
+/// How the hand-written reader's reading of `text` (`None`: deferred to
+/// pest) stands to pest's, or what differs.
+fn compare<T: PartialEq + std::fmt::Debug, E: PartialEq + std::fmt::Debug>(
+    text: &str,
+    descent: Option<Result<T, E>>,
+    pest: Result<T, E>,
+) -> Result<Read, String> {
+    match (descent, pest) {
         (None, Ok(_)) => Ok(Read::DeferredOk),
         (None, Err(_)) => Ok(Read::DeferredErr),
         (Some(Ok(mine)), Ok(theirs)) if mine == theirs => Ok(Read::Descent),
@@ -48,20 +70,6 @@ fn compare_module(text: &str) -> Result<Read, String> {
         (Some(Err(mine)), Err(theirs)) if mine == theirs => Ok(Read::DeferredErr),
         (Some(Err(mine)), theirs) => Err(format!(
             "pre-checks differ\n--- text ---\n{text}\n--- descent ---\n{mine:?}\n--- pest ---\n{theirs:?}"
-        )),
-    }
-}
-
-fn compare_expression(text: &str) -> Result<Read, String> {
-    let limits = Limits::default();
-    let pest = readers::pest_expression(text, &limits);
-    match (readers::descent_expression(text, &limits), pest) {
-        (None, Ok(_)) => Ok(Read::DeferredOk),
-        (None, Err(_)) => Ok(Read::DeferredErr),
-        (Some(Ok(mine)), Ok(theirs)) if mine == theirs => Ok(Read::Descent),
-        (Some(Err(mine)), Err(theirs)) if mine == theirs => Ok(Read::DeferredErr),
-        (mine, theirs) => Err(format!(
-            "expression readers differ\n--- text ---\n{text}\n--- descent ---\n{mine:#?}\n--- pest ---\n{theirs:#?}"
         )),
     }
 }
