@@ -309,11 +309,10 @@ impl Program {
             &checked.slots,
             bytecode.strings_by_slot(checked.slots.len()),
         );
-        let reads_profile = bytecode.chunks.iter().any(|c| {
-            c.code
-                .iter()
-                .any(|op| matches!(op, compile::opcode::Op::Profile))
-        });
+        let reads_profile = bytecode
+            .code
+            .iter()
+            .any(|op| matches!(op, compile::opcode::Op::Profile));
         let run_plan = RunPlan::new(&bytecode);
         Program {
             sources,

@@ -15,7 +15,7 @@ use proptest::prelude::*;
 /// Everything of a program's bytecode but source positions.
 fn fingerprint(p: &Program) -> String {
     let bc = p.bytecode();
-    let chunks: Vec<_> = bc.chunks.iter().map(|c| (&c.code, &c.costs)).collect();
+    let chunks: Vec<_> = bc.chunk_refs().map(|c| (c.code, c.costs)).collect();
     format!(
         "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
         bc.consts, bc.key_lists, chunks, bc.rules, bc.triggers, bc.tests

@@ -17,9 +17,10 @@ pub fn disassemble(
     rule_names: &[String],
 ) -> String {
     let mut out = String::new();
-    let Some(c) = bytecode.chunks.get(chunk as usize) else {
+    if chunk as usize >= bytecode.chunks.len() {
         return out;
-    };
+    }
+    let c = bytecode.chunk(chunk);
     for (pc, op) in c.code.iter().enumerate() {
         let text = match *op {
             Op::Const(i) => format!("Const {}", render_const(bytecode, i)),

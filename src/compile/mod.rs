@@ -25,21 +25,18 @@ use std::sync::Arc;
 /// Index of a chunk in [`Bytecode::chunks`].
 pub type ChunkId = u32;
 
-/// A straight piece of bytecode with its side tables.
+/// A straight piece of bytecode. Its instructions and their side tables
+/// sit in the bytecode's shared tables at `start..end`, so a program's
+/// hundreds of chunks cost four allocations, not four each.
 #[derive(Clone, Debug, Default)]
 pub struct Chunk {
-    /// The instructions.
-    pub code: Vec<Op>,
-    /// Source-level steps each instruction accounts for (LANGUAGE.md §14:
-    /// the budget counts source nodes, so folding does not change it).
-    pub costs: Vec<u32>,
-    /// The source span of each instruction, for run-time errors.
-    pub spans: Vec<Span>,
-    /// The profile slot an instruction's operand was read from, if any
-    /// (`u32::MAX` for none), so a run-time error can name the field path.
-    pub subjects: Vec<u32>,
-    /// The span of the slot a `SlotCmpConst` reads, by instruction index,
-    /// for errors in the data it reads (looked up only on error).
+    /// Its first instruction in [`Bytecode`]'s tables.
+    pub start: u32,
+    /// One past its last instruction.
+    pub end: u32,
+    /// The span of the slot a `SlotCmpConst` reads, by instruction index
+    /// (within the chunk), for errors in the data it reads (looked up only
+    /// on error; empty, so unallocated, in most chunks).
     pub operand_spans: Vec<(u32, Span)>,
     /// The span of the whole expression the chunk computes: errors about
     /// its value as a whole (a condition that is not a bool) point here.
@@ -49,35 +46,70 @@ pub struct Chunk {
     pub condition: Option<Box<branch::ConditionCode>>,
 }
 
-impl Chunk {
+/// A chunk with its instructions and side tables, as slices indexed by
+/// the chunk's own instruction numbers (jumps are chunk-relative).
+#[derive(Clone, Copy, Debug)]
+pub struct ChunkRef<'a> {
+    /// The instructions.
+    pub code: &'a [Op],
+    /// Source-level steps each instruction accounts for (LANGUAGE.md §14:
+    /// the budget counts source nodes, so folding does not change it).
+    pub costs: &'a [u32],
+    /// The source span of each instruction, for run-time errors.
+    pub spans: &'a [Span],
+    /// The profile slot an instruction's operand was read from, if any
+    /// (`u32::MAX` for none), so a run-time error can name the field path.
+    pub subjects: &'a [u32],
+    /// See [`Chunk::operand_spans`].
+    pub operand_spans: &'a [(u32, Span)],
+    /// See [`Chunk::root`].
+    pub root: Span,
+    /// See [`Chunk::condition`].
+    pub condition: Option<&'a branch::ConditionCode>,
+}
+
+impl ChunkRef<'_> {
     /// The constant this chunk computes and the steps it accounts for,
     /// when the chunk is just that (most decision values).
     pub fn constant(&self) -> Option<(u32, u32)> {
-        match self.code[..] {
+        match *self.code {
             [Op::Const(k)] => Some((k, self.costs[0])),
             _ => None,
         }
     }
+}
 
-    /// The chunk built so far, each table allocated once at its exact size;
-    /// `self` is left empty but keeps its buffers for the next chunk. (Grown
-    /// push by push, every chunk cost a dozen reallocations.)
-    fn take_exact(&mut self) -> Chunk {
-        let chunk = Chunk {
-            code: self.code.clone(),
-            costs: self.costs.clone(),
-            spans: self.spans.clone(),
-            subjects: self.subjects.clone(),
-            operand_spans: self.operand_spans.clone(),
+/// The chunk being compiled: its tables grow here and are appended to the
+/// bytecode's when it is finished, so the buffers serve every chunk.
+#[derive(Default)]
+struct ChunkBuilder {
+    code: Vec<Op>,
+    costs: Vec<u32>,
+    spans: Vec<Span>,
+    subjects: Vec<u32>,
+    operand_spans: Vec<(u32, Span)>,
+    root: Span,
+}
+
+impl ChunkBuilder {
+    /// Appends the chunk built so far to `out` and returns its id; `self`
+    /// is left empty for the next chunk.
+    fn finish_into(&mut self, out: &mut Bytecode) -> ChunkId {
+        let start = out.code.len() as u32;
+        out.code.append(&mut self.code);
+        out.costs.append(&mut self.costs);
+        out.spans.append(&mut self.spans);
+        out.subjects.append(&mut self.subjects);
+        out.chunks.push(Chunk {
+            start,
+            end: out.code.len() as u32,
+            // Exactly sized, and no allocation at all when empty.
+            operand_spans: self.operand_spans.as_slice().to_vec(),
             root: self.root,
-            condition: self.condition.take(),
-        };
-        self.code.clear();
-        self.costs.clear();
-        self.spans.clear();
-        self.subjects.clear();
+            condition: None,
+        });
         self.operand_spans.clear();
-        chunk
+        out.chunks.len() as ChunkId - 1
     }
 }
 
@@ -195,6 +227,14 @@ pub struct Bytecode {
     pub key_lists: Vec<Vec<Arc<str>>>,
     /// All chunks.
     pub chunks: Vec<Chunk>,
+    /// Every chunk's instructions, each chunk's at its `start..end`.
+    pub code: Vec<Op>,
+    /// Per instruction: the steps it accounts for.
+    pub costs: Vec<u32>,
+    /// Per instruction: its source span.
+    pub spans: Vec<Span>,
+    /// Per instruction: the profile slot its operand was read from.
+    pub subjects: Vec<u32>,
     /// One entry per rule, indexed like `CheckedProgram::rules`.
     pub rules: Vec<RuleCode>,
     /// One entry per trigger.
@@ -212,6 +252,26 @@ pub struct Bytecode {
 }
 
 impl Bytecode {
+    /// Chunk `id` with its tables.
+    pub fn chunk(&self, id: ChunkId) -> ChunkRef<'_> {
+        let c = &self.chunks[id as usize];
+        let range = c.start as usize..c.end as usize;
+        ChunkRef {
+            code: &self.code[range.clone()],
+            costs: &self.costs[range.clone()],
+            spans: &self.spans[range.clone()],
+            subjects: &self.subjects[range],
+            operand_spans: &c.operand_spans,
+            root: c.root,
+            condition: c.condition.as_deref(),
+        }
+    }
+
+    /// Every chunk with its tables, in id order.
+    pub fn chunk_refs(&self) -> impl Iterator<Item = ChunkRef<'_>> {
+        (0..self.chunks.len() as ChunkId).map(|id| self.chunk(id))
+    }
+
     /// Per slot (of `slots`), the string constants the program compares
     /// it with directly (`slot == "s"`, `slot in ["a", "b"]`, `"s" in
     /// slot`): what binding can share instead of allocating.
@@ -236,7 +296,7 @@ impl Bytecode {
                 _ => {}
             }
         };
-        for chunk in &self.chunks {
+        for chunk in self.chunk_refs() {
             for (i, op) in chunk.code.iter().enumerate() {
                 match (op, chunk.code.get(i + 1), chunk.code.get(i + 2)) {
                     (Op::SlotCmpConst(slot, _, k, _), _, _) => {
@@ -387,7 +447,7 @@ pub fn compile_expression(bytecode: &mut Bytecode, ir: &Ir) -> Result<ChunkId, V
 #[derive(Default)]
 struct Compiler {
     out: Bytecode,
-    chunk: Chunk,
+    chunk: ChunkBuilder,
     /// Aggregate nodes (by address) that are computed in a fused pass.
     fused_at: std::collections::HashMap<usize, u32>,
     /// Above 0 while compiling a part of an expression that might not run
@@ -553,9 +613,7 @@ impl Compiler {
         if let Err(d) = self.emit(ir) {
             diags.push(d);
         }
-        let chunk = self.chunk.take_exact();
-        self.out.chunks.push(chunk);
-        self.out.chunks.len() as ChunkId - 1
+        self.chunk.finish_into(&mut self.out)
     }
 
     /// A chunk for a condition, with its condition code when that helps.

@@ -19,7 +19,7 @@ use crate::bucket;
 use crate::check::ir::{AggKind, RuleKind};
 use crate::compile::branch::{Fast, Operand, Test, ANSWER_FALSE, ANSWER_TRUE};
 use crate::compile::opcode::{Accepts, BinOp, Op, WindowKind};
-use crate::compile::{Chunk, ChunkId, RuleCode};
+use crate::compile::{ChunkId, ChunkRef, RuleCode};
 use crate::program::Program;
 use crate::span::Span;
 use crate::syntax::ast::HitPolicy;
@@ -546,8 +546,8 @@ impl Machine {
             Value::Null | Value::Str(_) => return Ok(Value::Null),
             other => {
                 // A data error: name the field when the unit is one.
-                let chunk = &program.bytecode.chunks[e.unit as usize];
-                let subject = match chunk.code[..] {
+                let chunk = program.bytecode.chunk(e.unit);
+                let subject = match *chunk.code {
                     [Op::Slot(s)] => s,
                     _ => u32::MAX,
                 };
@@ -587,7 +587,7 @@ impl Machine {
         id: u32,
         chunk: ChunkId,
     ) -> Result<Value, Fault> {
-        let c = &program.bytecode.chunks[chunk as usize];
+        let c = program.bytecode.chunk(chunk);
         if let Some((k, cost)) = c.constant() {
             let held = &self.values[id as usize];
             if let (Value::Str(held), Value::Str(k)) = (held, &program.bytecode.consts[k as usize])
@@ -648,7 +648,7 @@ impl Machine {
     /// Runs a chunk to its value; on a fault, the stacks are restored.
     pub(crate) fn run(&mut self, program: &Program, chunk: ChunkId) -> Result<Value, Fault> {
         // A constant (most decision values) needs no stack.
-        let c = &program.bytecode.chunks[chunk as usize];
+        let c = program.bytecode.chunk(chunk);
         if let Some((k, cost)) = c.constant() {
             self.charge(cost)?;
             return Ok(program.bytecode.consts[k as usize].clone());
@@ -683,12 +683,12 @@ impl Machine {
     }
 
     fn exec(&mut self, program: &Program, chunk_id: ChunkId) -> Result<Value, Fault> {
-        let chunk = &program.bytecode.chunks[chunk_id as usize];
-        let code = &chunk.code;
+        let chunk = program.bytecode.chunk(chunk_id);
+        let code = chunk.code;
         let consts = &program.bytecode.consts;
         let mut pc = 0usize;
         let error = |pc: usize, message: String, path: Option<Arc<str>>| {
-            fault_at(program, chunk, pc, message, path)
+            fault_at(program, &chunk, pc, message, path)
         };
         while pc < code.len() {
             self.steps += u64::from(chunk.costs[pc]);
@@ -822,7 +822,7 @@ impl Machine {
                     self.stack.push(v);
                 }
                 Op::SlotCmpConst(slot, bin, c, after) => {
-                    let v = self.slot_cmp_const(program, chunk, pc - 1, slot, bin, c, after)?;
+                    let v = self.slot_cmp_const(program, &chunk, pc - 1, slot, bin, c, after)?;
                     self.stack.push(v);
                 }
                 Op::IsNull(negated) => {
@@ -987,7 +987,7 @@ impl Machine {
     fn slot_cmp_const(
         &mut self,
         program: &Program,
-        chunk: &Chunk,
+        chunk: &ChunkRef<'_>,
         pc: usize,
         slot: u32,
         bin: BinOp,
@@ -1084,11 +1084,11 @@ impl Machine {
     /// the loop of [`Self::run_tests`] stays small.
     #[inline(never)]
     fn exact_truth(&mut self, program: &Program, test: &Test) -> Result<bool, Fault> {
-        let chunk = &program.bytecode.chunks[test.chunk as usize];
+        let chunk = program.bytecode.chunk(test.chunk);
         Ok(match test.operand {
             Operand::SlotCmpConst(slot, bin, c, after) => {
                 self.charge(chunk.costs[0])?;
-                let v = self.slot_cmp_const(program, chunk, 0, slot, bin, c, after)?;
+                let v = self.slot_cmp_const(program, &chunk, 0, slot, bin, c, after)?;
                 self.read(test, read_condition(program, &v, test))?
             }
             // A segment read by another: evaluated (or memoised) as the
@@ -1495,7 +1495,7 @@ fn fast_truth(slots: &[Bound], fast: &Fast) -> Option<bool> {
 /// type, never the value).
 fn fault_at(
     program: &Program,
-    chunk: &Chunk,
+    chunk: &ChunkRef<'_>,
     pc: usize,
     message: String,
     path: Option<Arc<str>>,

@@ -102,7 +102,7 @@ impl RunPlan {
     pub fn new(bytecode: &Bytecode) -> RunPlan {
         let mut plan = RunPlan::default();
         for chunk in &bytecode.chunks {
-            let entry = match &chunk.condition {
+            let entry = match chunk.condition.as_deref() {
                 Some(code) => plan.add_tests(&code.tests, code.entry),
                 None => NONE,
             };
@@ -142,7 +142,7 @@ impl RunPlan {
         }
         let start = self.branches.len() as u32;
         for &(c, value) in branches {
-            let chunk = &bytecode.chunks[value as usize];
+            let chunk = bytecode.chunk(value);
             let (constant, constant_cost) = chunk.constant().unwrap_or((NONE, 0));
             let condition = entry(c);
             self.branches.push(PlanBranch {
