@@ -34,10 +34,35 @@ use crate::span::FileId;
 /// The items of `text` (an item region at offset `base` of its file), or
 /// `None` where pest must read it.
 pub(super) fn module(file: FileId, base: usize, text: &str, limits: &Limits) -> Option<Vec<Item>> {
+    shallow_module(file, base, text, limits, usize::MAX)
+}
+
+/// [`module`], giving up as well past `max_nesting` levels of nesting,
+/// counted as the pre-check scanner counts them: one per open bracket or
+/// interpolation (and type inside a type), plus one per prefix operator
+/// (`-`, `not`, `if`) until the expression it is in ends at a `,`, a `:`,
+/// a closing bracket or the next part of an item. Every cycle of the
+/// reader's recursion passes a bracket or a prefix, so it then recurses
+/// only so deep; and it counts every level the scanner counts but for at
+/// most [`UNCOUNTED`].
+pub(super) fn shallow_module(
+    file: FileId,
+    base: usize,
+    text: &str,
+    limits: &Limits,
+    max_nesting: usize,
+) -> Option<Vec<Item>> {
     let builder = Builder::new(file, base, limits);
-    let items = Descent::new(text, &builder).items().ok()?;
+    let mut descent = Descent::new(text, &builder);
+    descent.max_nesting = max_nesting;
+    let items = descent.items().ok()?;
     builder.finish(items).ok()
 }
+
+/// How many levels the scanner may count that [`shallow_module`] does
+/// not: the braces of items and their blocks (`experiment { variants {
+/// … } }`), which hold no brackets but maps.
+pub(super) const UNCOUNTED: usize = 2;
 
 /// One expression that is all of `text`, or `None` where pest must read it.
 pub(super) fn expression(file: FileId, text: &str, limits: &Limits) -> Option<Expr> {
@@ -139,6 +164,10 @@ struct Descent<'t, 'b, 'l> {
     /// to here, never over the whitespace after it.
     last_end: usize,
     b: &'b Builder<'l>,
+    /// Levels of nesting open at the cursor (see [`shallow_module`]).
+    nesting: usize,
+    /// Past this many, the reader gives up.
+    max_nesting: usize,
 }
 
 impl<'t, 'b, 'l> Descent<'t, 'b, 'l> {
@@ -149,7 +178,38 @@ impl<'t, 'b, 'l> Descent<'t, 'b, 'l> {
             pos: 0,
             last_end: 0,
             b,
+            nesting: 0,
+            max_nesting: usize::MAX,
         }
+    }
+
+    /// One level deeper (an opening bracket or a prefix operator), or
+    /// gives up past the limit.
+    fn deeper(&mut self) -> Read<()> {
+        if self.nesting >= self.max_nesting {
+            return Err(GaveUp);
+        }
+        self.nesting += 1;
+        Ok(())
+    }
+
+    /// A bracketed part, after its opening bracket: one level deeper,
+    /// with whatever its prefix operators added, until it is read.
+    fn bracketed<T>(&mut self, read: impl FnOnce(&mut Self) -> Read<T>) -> Read<T> {
+        let outside = self.nesting;
+        self.deeper()?;
+        let r = read(self);
+        self.nesting = outside;
+        r
+    }
+
+    /// An expression ended by a `,`, a `:`, a bracket or the next part of
+    /// an item: the levels of its prefix operators end with it.
+    fn element<T>(&mut self, read: impl FnOnce(&mut Self) -> Read<T>) -> Read<T> {
+        let outside = self.nesting;
+        let r = read(self);
+        self.nesting = outside;
+        r
     }
 
     // -------------------------------------------------------------- tokens
@@ -378,7 +438,7 @@ impl<'t, 'b, 'l> Descent<'t, 'b, 'l> {
                         parts.push(StrPart::Text(std::mem::take(&mut text)));
                     }
                     self.token(1);
-                    let inner = self.full_expr()?;
+                    let inner = self.bracketed(Self::full_expr)?;
                     self.expect_punct("}")?;
                     depth = depth.max(inner.depth);
                     parts.push(StrPart::Expr(self.b.take(inner)));
@@ -517,6 +577,7 @@ impl<'t, 'b, 'l> Descent<'t, 'b, 'l> {
             Some(b'-') => {
                 self.token(1);
                 let op_span = self.b.span_at(start, self.pos);
+                self.deeper()?;
                 let rhs = self.climb(NEG - 1, mode)?;
                 Ok(self.b.unary(UnaryOp::Neg, op_span, rhs))
             }
@@ -525,11 +586,13 @@ impl<'t, 'b, 'l> Descent<'t, 'b, 'l> {
                 Some("not") => {
                     self.token(3);
                     let op_span = self.b.span_at(start, self.pos);
+                    self.deeper()?;
                     let rhs = self.climb(NOT - 1, mode)?;
                     Ok(self.b.unary(UnaryOp::Not, op_span, rhs))
                 }
                 Some("if") => {
                     self.token(2);
+                    self.deeper()?;
                     let condition = self.full_expr()?;
                     self.expect_keyword("then")?;
                     let then = self.full_expr()?;
@@ -614,7 +677,7 @@ impl<'t, 'b, 'l> Descent<'t, 'b, 'l> {
             }
             After::Index => {
                 self.token(1);
-                let index = self.full_expr()?;
+                let index = self.bracketed(Self::full_expr)?;
                 self.expect_punct("]")?;
                 let op_span = b.span_at(start, self.last_end);
                 Ok(b.postfix(lhs, op_span, None, |operand, depth| {
@@ -740,7 +803,7 @@ impl<'t, 'b, 'l> Descent<'t, 'b, 'l> {
             }
             b'(' => {
                 self.token(1);
-                let inner = self.full_expr()?;
+                let inner = self.bracketed(Self::full_expr)?;
                 self.expect_punct(")")?;
                 Ok(b.paren(inner, b.span_at(start, self.last_end)))
             }
@@ -795,10 +858,14 @@ impl<'t, 'b, 'l> Descent<'t, 'b, 'l> {
     /// `(full_expr ~ (comma ~ full_expr)* ~ comma?)? ~ close`, after the
     /// opening bracket; also the deepest of them.
     fn exprs_until(&mut self, close: &str) -> Read<(Vec<Expr>, usize)> {
+        self.bracketed(|d| d.exprs_until_here(close))
+    }
+
+    fn exprs_until_here(&mut self, close: &str) -> Read<(Vec<Expr>, usize)> {
         let mut items = Vec::new();
         let mut depth = 0;
         while !self.punct(close) {
-            let n = self.full_expr()?;
+            let n = self.element(Self::full_expr)?;
             depth = depth.max(n.depth);
             items.push(self.b.take(n));
             if self.punct(close) {
@@ -816,6 +883,13 @@ impl<'t, 'b, 'l> Descent<'t, 'b, 'l> {
             return Err(GaveUp);
         }
         let start = self.token(1);
+        let (entries, depth) = self.bracketed(Self::map_entries)?;
+        let span = self.b.span_at(start, self.last_end);
+        Ok(self.b.node(ExprKind::Map(entries), span, depth))
+    }
+
+    /// A map's entries, after its `{`; also the deepest value.
+    fn map_entries(&mut self) -> Read<(Vec<(Ident, Expr)>, usize)> {
         let mut entries = Vec::new();
         let mut depth = 0;
         while !self.punct("}") {
@@ -829,7 +903,7 @@ impl<'t, 'b, 'l> Descent<'t, 'b, 'l> {
                 self.field_name()?
             };
             self.expect_punct(":")?;
-            let n = self.full_expr()?;
+            let n = self.element(Self::full_expr)?;
             depth = depth.max(n.depth);
             entries.push((key, self.b.take(n)));
             if self.punct("}") {
@@ -837,13 +911,12 @@ impl<'t, 'b, 'l> Descent<'t, 'b, 'l> {
             }
             self.expect_punct(",")?;
         }
-        let span = self.b.span_at(start, self.last_end);
-        Ok(self.b.node(ExprKind::Map(entries), span, depth))
+        Ok((entries, depth))
     }
 
     /// A finished `full_expr`.
     fn expr(&mut self) -> Read<Expr> {
-        let n = self.full_expr()?;
+        let n = self.element(Self::full_expr)?;
         Ok(self.b.take(n))
     }
 
@@ -978,6 +1051,10 @@ impl<'t, 'b, 'l> Descent<'t, 'b, 'l> {
     }
 
     fn type_expr(&mut self) -> Read<TypeExpr> {
+        self.bracketed(Self::type_expr_here)
+    }
+
+    fn type_expr_here(&mut self) -> Read<TypeExpr> {
         self.skip();
         let start = self.pos;
         let kind = match self.peek() {

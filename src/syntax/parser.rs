@@ -190,6 +190,14 @@ fn parse_region(
 ) -> Result<Vec<Item>, Vec<Diagnostic>> {
     let base = region.start;
     let part = &text[region];
+    // Nearly every rule file is shallow: read by the descent alone, kept
+    // too shallow to need a larger stack or to pass the nesting limit, it
+    // needs no pre-check scan. Whatever it gives up on is read as before.
+    if let Some(shallow) = shallow_nesting(limits) {
+        if let Some(items) = descent::shallow_module(file, base, part, limits, shallow) {
+            return Ok(items);
+        }
+    }
     let depth = Scanner::new(file, base, part, limits.max_nesting_depth)
         .run()
         .map_err(|d| vec![d])?;
@@ -197,6 +205,15 @@ fn parse_region(
         Some(items) => Ok(items),
         None => pest_items(file, text, base, part, limits),
     })
+}
+
+/// The nesting up to which text may be read without the pre-check scan:
+/// shallow enough for any thread's stack, and short enough of the limit
+/// that the scan, counting [`descent::UNCOUNTED`] levels more, would pass
+/// too. `None` when the limit leaves no room for that.
+fn shallow_nesting(limits: &Limits) -> Option<usize> {
+    let room = limits.max_nesting_depth.checked_sub(descent::UNCOUNTED)?;
+    Some(room.min(IN_PLACE_DEPTH))
 }
 
 /// `part` (at offset `base` of `text`) read by pest and turned into items.
@@ -290,6 +307,10 @@ pub(super) fn read_expression_with(
     })
 }
 
+/// Nesting (as the pre-check scanner counts it) that any thread's stack
+/// holds.
+const IN_PLACE_DEPTH: usize = 8;
+
 /// Runs `parse` where the stack is sure to hold `depth` levels of nesting.
 ///
 /// pest and the Pratt parser spend a few KiB of stack per level (over
@@ -298,7 +319,6 @@ pub(super) fn read_expression_with(
 /// parsed in place; deeper text on a scoped thread whose stack is sized for
 /// it. (pest's own stack guard stays a second line of defence.)
 fn with_stack_for<T: Send>(depth: usize, parse: impl Fn() -> T + Sync) -> T {
-    const IN_PLACE_DEPTH: usize = 8;
     const PER_LEVEL: usize = 64 * 1024;
     if depth <= IN_PLACE_DEPTH {
         return parse();
@@ -1793,6 +1813,94 @@ mod tests {
 
     fn expr_err(text: &str) -> Vec<Diagnostic> {
         parse_expression(FileId(0), text, &Limits::default()).expect_err("should not parse")
+    }
+
+    /// Programs nested every way the scanner counts, from a seed: each
+    /// expression wraps another in one of the forms that nest.
+    fn nested_programs(count: usize) -> Vec<String> {
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        let mut out = Vec::new();
+        for _ in 0..count {
+            let mut e = ["x", "[]", "f()", "{}", "\"s\"", "1"][next(6) as usize].to_string();
+            for _ in 0..next(12) {
+                e = match next(12) {
+                    0 => format!("({e})"),
+                    1 => format!("[{e}, []]"),
+                    2 => format!("f({e})"),
+                    3 => format!("{{a: {e}, b: {{}}}}"),
+                    4 => format!("\"t{{{e}}}\""),
+                    5 => format!("not {e}"),
+                    6 => format!("-{e}"),
+                    7 => format!("if {e} then {e} else {e}"),
+                    8 => format!("y[{e}]"),
+                    9 => format!("count(xs where {e})"),
+                    10 => format!("{e} and a or b"),
+                    _ => format!("z between {e} and 3"),
+                };
+            }
+            out.push(match next(6) {
+                0 => format!("segment s = {e}"),
+                1 => format!("decision d {{ when {e} => {e}\n else => {e} }}"),
+                2 => format!(
+                    "experiment e {{ unit {e} force {{ \"q\": a }} \
+                     variants {{ a: 50%, b: 50% }} eligible {e} }}"
+                ),
+                3 => format!("test \"t\" {{ given {{ a: {e}, b: {{}} }} expect {e} }}"),
+                4 => format!("trigger t on \"x\" when {e} => emit \"a\" {{ p: {e} }}"),
+                _ => format!("let l = {e}\nsegment s \"Label {{x\" = l"),
+            });
+        }
+        out.push("schema { a: list<list<{ b: list<{}> }>>, c: { d: { e: list<int> } } }".into());
+        out
+    }
+
+    /// The reader skips the pre-check scan only where the scan would pass
+    /// (LANGUAGE.md's nesting limit included) and reads what the full
+    /// path reads; checked at every small limit, where the two counts of
+    /// nesting are closest.
+    #[test]
+    fn the_shallow_reader_reads_only_what_the_scanner_accepts() {
+        let mut texts = nested_programs(4_000);
+        let dirs = ["rules", "fuzz/corpus/parse_check_compile"];
+        for dir in dirs {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+            for entry in std::fs::read_dir(&dir).expect("the directory exists") {
+                let path = entry.expect("an entry").path();
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    texts.push(text);
+                }
+            }
+        }
+        let mut read = 0;
+        for text in &texts {
+            for limit in (0..=12).chain([128]) {
+                let limits = Limits {
+                    max_nesting_depth: limit,
+                    ..Limits::default()
+                };
+                let Some(cap) = shallow_nesting(&limits) else {
+                    continue;
+                };
+                let Some(items) = descent::shallow_module(FileId(0), 0, text, &limits, cap) else {
+                    continue;
+                };
+                read += 1;
+                let depth = Scanner::new(FileId(0), 0, text, limit)
+                    .run()
+                    .unwrap_or_else(|d| panic!("limit {limit}: {text}\n{d:?}"));
+                assert!(depth <= IN_PLACE_DEPTH + descent::UNCOUNTED, "{text}");
+                let full = descent::module(FileId(0), 0, text, &limits).expect("reads");
+                assert_eq!(format!("{items:?}"), format!("{full:?}"), "{text}");
+            }
+        }
+        // Most texts are read at the default limit, so the test tests.
+        assert!(read > texts.len() / 2, "{read} of {}", texts.len());
     }
 
     #[test]
