@@ -620,7 +620,7 @@ impl Checker<'_> {
                 } => {
                     let (bad, bad_span) = &path[valid_prefix];
                     let full = names.join(".");
-                    let mut cands: Vec<&str> = candidates.iter().map(|c| c.as_str()).collect();
+                    let mut cands: Vec<&str> = candidates.names().collect();
                     if valid_prefix == 0 {
                         cands.extend(self.rule_names.iter().map(|s| s.as_str()));
                     }

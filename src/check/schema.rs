@@ -28,7 +28,7 @@ pub struct EventDecl {
 }
 
 /// What a path lookup found.
-pub enum Lookup {
+pub enum Lookup<'s> {
     /// The path's declared (or implied) type.
     Found(Type),
     /// The path runs into something that has no such field; carries the
@@ -37,7 +37,7 @@ pub enum Lookup {
         /// How many path segments exist.
         valid_prefix: usize,
         /// Field names available at the failing point.
-        candidates: Vec<String>,
+        candidates: Candidates<'s>,
     },
     /// The path reads a field of a declared scalar or list.
     NotAnObject {
@@ -165,13 +165,13 @@ impl Schema {
     }
 
     /// Looks up a field path from the profile's root.
-    pub fn lookup(&self, path: &[&str]) -> Lookup {
+    pub fn lookup(&self, path: &[&str]) -> Lookup<'_> {
         let mut level: &[(String, Node)] = &self.root;
         for (i, seg) in path.iter().enumerate() {
             let Some((_, node)) = level.iter().find(|(n, _)| n == seg) else {
                 return Lookup::Missing {
                     valid_prefix: i,
-                    candidates: level.iter().map(|(n, _)| n.clone()).collect(),
+                    candidates: Candidates(CandidateSource::Level(level)),
                 };
             };
             match node {
@@ -218,29 +218,62 @@ impl Schema {
     }
 }
 
-fn lookup_in_type(ty: &Type, rest: &[&str], depth: usize) -> Lookup {
-    let mut ty = ty.clone();
+fn lookup_in_type<'s>(ty: &'s Type, rest: &[&str], depth: usize) -> Lookup<'s> {
+    let mut ty = ty;
+    // A field of a nullable record is nullable.
+    let mut inherited_null = false;
     for (i, seg) in rest.iter().enumerate() {
         match &ty.kind {
             TypeKind::Map | TypeKind::Any => return Lookup::Found(Type::ANY),
             TypeKind::Record(fields) => match fields.iter().find(|(n, _)| **n == **seg) {
-                Some((_, t)) => ty = t.clone().nullable_if(ty.nullable),
+                Some((_, t)) => {
+                    inherited_null |= ty.nullable;
+                    ty = t;
+                }
                 None => {
                     return Lookup::Missing {
                         valid_prefix: depth + i,
-                        candidates: fields.iter().map(|(n, _)| n.to_string()).collect(),
+                        candidates: Candidates(CandidateSource::Fields(fields)),
                     }
                 }
             },
             _ => {
                 return Lookup::NotAnObject {
                     valid_prefix: depth + i,
-                    ty,
+                    ty: ty.clone().nullable_if(inherited_null),
                 }
             }
         }
     }
-    Lookup::Found(ty)
+    Lookup::Found(ty.clone().nullable_if(inherited_null))
+}
+
+/// The field names that were valid where a path went missing. Most
+/// lookups that miss are probes (does a rule name shadow a field?), so
+/// the names are listed only when a diagnostic asks for them.
+#[derive(Clone, Copy, Debug)]
+pub struct Candidates<'s>(CandidateSource<'s>);
+
+#[derive(Clone, Copy, Debug)]
+enum CandidateSource<'s> {
+    /// The fields of a level of the schema.
+    Level(&'s [(String, Node)]),
+    /// The fields of a record type.
+    Fields(&'s [(Arc<str>, Type)]),
+}
+
+impl<'s> Candidates<'s> {
+    /// The names.
+    pub fn names(self) -> impl Iterator<Item = &'s str> {
+        let (level, fields) = match self.0 {
+            CandidateSource::Level(l) => (l, &[][..]),
+            CandidateSource::Fields(f) => (&[][..], f),
+        };
+        level
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .chain(fields.iter().map(|(n, _)| &**n))
+    }
 }
 
 fn object_type(level: &[(String, Node)]) -> Type {

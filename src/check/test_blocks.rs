@@ -315,7 +315,7 @@ impl Checker<'_> {
                     span,
                     "unknown field",
                 );
-                if let Some(s) = closest(bad, candidates.iter().map(|c| c.as_str())) {
+                if let Some(s) = closest(bad, candidates.names()) {
                     d = d.with_help(format!("did you mean `{s}`?"));
                 }
                 self.error(d);
