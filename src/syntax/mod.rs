@@ -84,6 +84,14 @@ pub mod readers {
             .map(|read| read.map(|items| ast::Module { items }))
     }
 
+    /// `text` as one file read by the hand-written reader without the
+    /// pre-check scan, as parsing tries first: `None` where it gives up
+    /// (too deep, or anything `descent` gives up on). Whatever it reads,
+    /// `descent` must read alike.
+    pub fn shallow(text: &str, limits: &Limits) -> Option<ast::Module> {
+        parser::read_shallow(FileId(0), text, limits).map(|items| ast::Module { items })
+    }
+
     /// `text` as one file read by pest alone, without recovery.
     pub fn pest(text: &str, limits: &Limits) -> Result<ast::Module, Vec<Diagnostic>> {
         parser::read_whole_with(true, FileId(0), text, limits)

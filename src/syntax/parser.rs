@@ -258,6 +258,12 @@ pub(super) fn read_whole_with(
     })
 }
 
+/// A whole file read the way [`parse_region`] tries first, without the
+/// pre-check scan: `None` where that reader gives up.
+pub(super) fn read_shallow(file: FileId, text: &str, limits: &Limits) -> Option<Vec<Item>> {
+    descent::shallow_module(file, 0, text, limits, shallow_nesting(limits)?)
+}
+
 /// Parses one expression (`where` allowed), surrounded by optional
 /// whitespace and comments.
 pub(super) fn parse_expression(
