@@ -15,11 +15,19 @@
 //! (`peerbench/src/{rules,native,profiles}.rs`, included below), so these
 //! figures line up with `cargo run -p peerbench --release`, which also has
 //! the peer engines (datalogic-rs etc.). After the runs, a summary prints
-//! the target ratios from criterion's estimates.
+//! the target ratios from criterion's estimates, then targets 1 and 2 (20
+//! rules) measured **paired**: Onramp and its yardstick timed in
+//! alternating batches, 11 rounds, as the peer harness does. Criterion
+//! times each row at its own moment, so on a shared machine a change of
+//! load between two rows moves their ratio; the paired median is the
+//! verdict. (`ONRAMP_BENCH_PAIRED=0` skips the paired part.)
 //!
 //! Run: `cargo bench --bench eval`
 
 mod common;
+#[allow(dead_code)]
+#[path = "../peerbench/src/harness.rs"]
+mod harness;
 #[allow(dead_code)]
 #[path = "../peerbench/src/native.rs"]
 mod native;
@@ -293,7 +301,7 @@ fn summary() {
         println!("| {g} / {e} | {} |", cells.join(" | "));
     }
     println!(
-        "\n| target (same run) | bound | onramp_schema | onramp_no_schema |\n|---|---|---|---|"
+        "\n| target (same run, unpaired: rows timed at their own moments) | bound | onramp_schema | onramp_no_schema |\n|---|---|---|---|"
     );
     let row = |label: &str, bound: f64, f: &dyn Fn(&str) -> Option<f64>| {
         println!(
@@ -334,9 +342,74 @@ fn summary() {
     );
 }
 
+/// Targets 1 and 2 for the 20-rule program, each ratio measured in
+/// alternating batches of Onramp and its yardstick (see the module docs).
+fn paired() {
+    let ctx = Context::at_millis(NOW_MS);
+    let twenty_rules = rules::twenty_rules();
+    let typed: Profile = serde_json::from_str(PROFILE).unwrap();
+    let closures: Vec<native::TypedFn> = twenty_rules.iter().map(native::typed_closure).collect();
+    let cfg = harness::Cfg {
+        batch_ns: 100e6,
+        batches: 1,
+    };
+    const ROUNDS: usize = 11;
+    println!(
+        "\n## Targets 1 and 2 (20 rules), paired: alternating batches, {ROUNDS} rounds\n\n\
+         | target | bound | engine | median | range |\n|---|---|---|---:|---|"
+    );
+    for (label, schema) in [("onramp_schema", true), ("onramp_no_schema", false)] {
+        let cp = compile(&twenty_rules, schema);
+        let answers =
+            |ev: &onramp::Evaluator| cp.idx.iter().map(|&i| fold(ev.value_at(i))).sum::<usize>();
+        let mut ev = cp.program.evaluator();
+        ev.bind_str(PROFILE).unwrap();
+        let bound = harness::measure_ratio(
+            &cfg,
+            ROUNDS,
+            || {
+                ev.run(black_box(&ctx));
+                answers(&ev)
+            },
+            || {
+                for f in &closures {
+                    black_box(f(black_box(&typed)));
+                }
+            },
+        );
+        let mut ev = cp.program.evaluator();
+        let end_to_end = harness::measure_ratio(
+            &cfg,
+            ROUNDS,
+            || {
+                ev.evaluate_str(black_box(PROFILE), &ctx).unwrap();
+                answers(&ev)
+            },
+            || {
+                let p: Profile = serde_json::from_str(black_box(PROFILE)).unwrap();
+                native::t_twenty(&p)
+            },
+        );
+        for (target, limit, r) in [
+            ("1. bound run / boxed-closure floor", 2.0, bound),
+            ("2. end to end / native typed end to end", 1.5, end_to_end),
+        ] {
+            println!(
+                "| {target} | ≤ {limit}× | {label} | {} | {:.2}–{:.2}× |",
+                verdict(Some(r.median), limit, false),
+                r.min,
+                r.max
+            );
+        }
+    }
+}
+
 fn main() {
     let mut c = common::criterion();
     benches(&mut c);
     c.final_summary();
     summary();
+    if std::env::var("ONRAMP_BENCH_PAIRED").as_deref() != Ok("0") {
+        paired();
+    }
 }
