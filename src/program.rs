@@ -253,11 +253,18 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), String> 
             .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
         if ty.is_dir() {
             walk(&path, out, depth + 1)?;
-        } else if path.extension().is_some_and(|e| e == "ramp") {
+        } else if path.extension().is_some_and(|e| e == "ramp") && !is_special(&path) {
             out.push(path);
         }
     }
     Ok(())
+}
+
+/// A FIFO, socket or device named like a rule file: it holds no rules,
+/// and reading a FIFO would wait for a writer forever. (A dangling link
+/// is kept, so that reading it reports the error.)
+fn is_special(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// The names of a program's outputs, shared by its results.

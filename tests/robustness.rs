@@ -432,6 +432,17 @@ fn unreadable_files() {
             );
         }
         let _ = std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o644));
+        // A FIFO named like a rule file is not one: skipped, where reading
+        // it would wait for a writer forever.
+        let piped = dir.join("piped");
+        std::fs::create_dir_all(&piped).unwrap();
+        write(&piped, "good.ramp", "segment a = true\n");
+        let made = std::process::Command::new("mkfifo")
+            .arg(piped.join("pipe.ramp"))
+            .status();
+        if made.is_ok_and(|s| s.success()) {
+            assert_ok(&onramp(&["check", piped.to_str().unwrap()]));
+        }
     }
     // Missing profile files.
     let good = rules.join("good.ramp");
