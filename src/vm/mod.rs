@@ -299,8 +299,9 @@ impl Machine {
             steps: self.steps,
             budget: self.budget,
         };
-        let state = &mut self.state[..];
         let values = &mut self.values[..];
+        // One length for both, so one bounds check serves the two.
+        let state = &mut self.state[..values.len()];
         let mut at = from;
         while let Some(step) = plan.steps.get(at) {
             match *step {
