@@ -72,10 +72,15 @@ impl ChunkRef<'_> {
     /// The constant this chunk computes and the steps it accounts for,
     /// when the chunk is just that (most decision values).
     pub fn constant(&self) -> Option<(u32, u32)> {
-        match *self.code {
-            [Op::Const(k)] => Some((k, self.costs[0])),
-            _ => None,
-        }
+        constant_of(self.code, self.costs)
+    }
+}
+
+/// See [`ChunkRef::constant`].
+fn constant_of(code: &[Op], costs: &[u32]) -> Option<(u32, u32)> {
+    match *code {
+        [Op::Const(k)] => Some((k, costs[0])),
+        _ => None,
     }
 }
 
@@ -265,6 +270,20 @@ impl Bytecode {
             root: c.root,
             condition: c.condition.as_deref(),
         }
+    }
+
+    /// Chunk `id`'s instructions and their steps: all that running it
+    /// needs until something fails (see [`Bytecode::chunk`] for the rest).
+    pub fn code_and_costs(&self, id: ChunkId) -> (&[Op], &[u32]) {
+        let c = &self.chunks[id as usize];
+        let range = c.start as usize..c.end as usize;
+        (&self.code[range.clone()], &self.costs[range])
+    }
+
+    /// [`ChunkRef::constant`] of chunk `id`, without the other tables.
+    pub fn constant_of(&self, id: ChunkId) -> Option<(u32, u32)> {
+        let (code, costs) = self.code_and_costs(id);
+        constant_of(code, costs)
     }
 
     /// Every chunk with its tables, in id order.

@@ -588,8 +588,7 @@ impl Machine {
         id: u32,
         chunk: ChunkId,
     ) -> Result<Value, Fault> {
-        let c = program.bytecode.chunk(chunk);
-        if let Some((k, cost)) = c.constant() {
+        if let Some((k, cost)) = program.bytecode.constant_of(chunk) {
             let held = &self.values[id as usize];
             if let (Value::Str(held), Value::Str(k)) = (held, &program.bytecode.consts[k as usize])
             {
@@ -649,8 +648,7 @@ impl Machine {
     /// Runs a chunk to its value; on a fault, the stacks are restored.
     pub(crate) fn run(&mut self, program: &Program, chunk: ChunkId) -> Result<Value, Fault> {
         // A constant (most decision values) needs no stack.
-        let c = program.bytecode.chunk(chunk);
-        if let Some((k, cost)) = c.constant() {
+        if let Some((k, cost)) = program.bytecode.constant_of(chunk) {
             self.charge(cost)?;
             return Ok(program.bytecode.consts[k as usize].clone());
         }
@@ -684,15 +682,22 @@ impl Machine {
     }
 
     fn exec(&mut self, program: &Program, chunk_id: ChunkId) -> Result<Value, Fault> {
-        let chunk = program.bytecode.chunk(chunk_id);
-        let code = chunk.code;
+        // Per-element chunks run once per list element: only the tables
+        // every instruction needs are looked up here, the rest on error.
+        let (code, costs) = program.bytecode.code_and_costs(chunk_id);
         let consts = &program.bytecode.consts;
         let mut pc = 0usize;
         let error = |pc: usize, message: String, path: Option<Arc<str>>| {
-            fault_at(program, &chunk, pc, message, path)
+            fault_at(
+                program,
+                &program.bytecode.chunk(chunk_id),
+                pc,
+                message,
+                path,
+            )
         };
         while pc < code.len() {
-            self.steps += u64::from(chunk.costs[pc]);
+            self.steps += u64::from(costs[pc]);
             if self.steps > self.budget {
                 return Err(Fault::Budget);
             }
@@ -701,9 +706,9 @@ impl Machine {
             match op {
                 Op::Const(i) => self.stack.push(consts[i as usize].clone()),
                 Op::Slot(i) => {
-                    let v = self
-                        .slot(program, i)
-                        .map_err(|f| with_span(f, chunk.spans[pc - 1]))?;
+                    let v = self.slot(program, i).map_err(|f| {
+                        with_span(f, program.bytecode.chunk(chunk_id).spans[pc - 1])
+                    })?;
                     self.stack.push(v);
                 }
                 Op::Profile => self.stack.push(self.profile.clone()),
@@ -823,7 +828,7 @@ impl Machine {
                     self.stack.push(v);
                 }
                 Op::SlotCmpConst(slot, bin, c, after) => {
-                    let v = self.slot_cmp_const(program, &chunk, pc - 1, slot, bin, c, after)?;
+                    let v = self.slot_cmp_const(program, chunk_id, pc - 1, slot, bin, c, after)?;
                     self.stack.push(v);
                 }
                 Op::IsNull(negated) => {
@@ -988,7 +993,7 @@ impl Machine {
     fn slot_cmp_const(
         &mut self,
         program: &Program,
-        chunk: &ChunkRef<'_>,
+        chunk: ChunkId,
         pc: usize,
         slot: u32,
         bin: BinOp,
@@ -998,6 +1003,7 @@ impl Machine {
         if let Some(Err(_)) = self.slots.get(slot as usize) {
             let f = self.slot(program, slot).err().unwrap_or(Fault::Reported);
             let at = pc as u32;
+            let chunk = program.bytecode.chunk(chunk);
             let span = chunk
                 .operand_spans
                 .iter()
@@ -1013,7 +1019,7 @@ impl Machine {
             _ => &Value::Null,
         };
         compare_fast(bin, a, &program.bytecode.consts[c as usize])
-            .map_err(|m| fault_at(program, chunk, pc, m, None))
+            .map_err(|m| fault_at(program, &program.bytecode.chunk(chunk), pc, m, None))
     }
 
     /// Counts steps; fails once the budget is exceeded.
@@ -1085,17 +1091,17 @@ impl Machine {
     /// the loop of [`Self::run_tests`] stays small.
     #[inline(never)]
     fn exact_truth(&mut self, program: &Program, test: &Test) -> Result<bool, Fault> {
-        let chunk = program.bytecode.chunk(test.chunk);
+        let (_, costs) = program.bytecode.code_and_costs(test.chunk);
         Ok(match test.operand {
             Operand::SlotCmpConst(slot, bin, c, after) => {
-                self.charge(chunk.costs[0])?;
-                let v = self.slot_cmp_const(program, &chunk, 0, slot, bin, c, after)?;
+                self.charge(costs[0])?;
+                let v = self.slot_cmp_const(program, test.chunk, 0, slot, bin, c, after)?;
                 self.read(test, read_condition(program, &v, test))?
             }
             // A segment read by another: evaluated (or memoised) as the
             // `Rule` instruction would.
             Operand::Rule(r) => {
-                self.charge(chunk.costs[0])?;
+                self.charge(costs[0])?;
                 self.rule(program, r)?;
                 let truth = read_condition(program, &self.values[r as usize], test);
                 self.read(test, truth)?
