@@ -60,8 +60,8 @@ pub(super) fn shallow_module(
 }
 
 /// How many levels the scanner may count that [`shallow_module`] does
-/// not: the braces of items and their blocks (`experiment { variants {
-/// … } }`), which hold no brackets but maps.
+/// not: the braces of an item and of a block inside it (`experiment {
+/// variants { … } }`), which the reader does not count as brackets.
 pub(super) const UNCOUNTED: usize = 2;
 
 /// One expression that is all of `text`, or `None` where pest must read it.
