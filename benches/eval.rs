@@ -31,6 +31,8 @@ mod harness;
 #[allow(dead_code)]
 #[path = "../peerbench/src/native.rs"]
 mod native;
+#[path = "../peerbench/src/paired.rs"]
+mod paired;
 #[allow(dead_code)]
 #[path = "../peerbench/src/profiles.rs"]
 mod profiles;
@@ -347,8 +349,6 @@ fn summary() {
 fn paired() {
     let ctx = Context::at_millis(NOW_MS);
     let twenty_rules = rules::twenty_rules();
-    let typed: Profile = serde_json::from_str(PROFILE).unwrap();
-    let closures: Vec<native::TypedFn> = twenty_rules.iter().map(native::typed_closure).collect();
     let cfg = harness::Cfg {
         batch_ns: 100e6,
         batches: 1,
@@ -360,36 +360,16 @@ fn paired() {
     );
     for (label, schema) in [("onramp_schema", true), ("onramp_no_schema", false)] {
         let cp = compile(&twenty_rules, schema);
-        let answers =
-            |ev: &onramp::Evaluator| cp.idx.iter().map(|&i| fold(ev.value_at(i))).sum::<usize>();
-        let mut ev = cp.program.evaluator();
-        ev.bind_str(PROFILE).unwrap();
-        let bound = harness::measure_ratio(
+        let [bound, end_to_end] = paired::onramp_ratios(
+            &cp.program,
+            &cp.idx,
+            &twenty_rules,
+            PROFILE,
+            &ctx,
             &cfg,
             ROUNDS,
-            || {
-                ev.run(black_box(&ctx));
-                answers(&ev)
-            },
-            || {
-                for f in &closures {
-                    black_box(f(black_box(&typed)));
-                }
-            },
-        );
-        let mut ev = cp.program.evaluator();
-        let end_to_end = harness::measure_ratio(
-            &cfg,
-            ROUNDS,
-            || {
-                ev.evaluate_str(black_box(PROFILE), &ctx).unwrap();
-                answers(&ev)
-            },
-            || {
-                let p: Profile = serde_json::from_str(black_box(PROFILE)).unwrap();
-                native::t_twenty(&p)
-            },
-        );
+        )
+        .unwrap_or_else(|e| panic!("paired measurement: {e}"));
         for (target, limit, r) in [
             ("1. bound run / boxed-closure floor", 2.0, bound),
             ("2. end to end / native typed end to end", 1.5, end_to_end),

@@ -1,7 +1,7 @@
 //! One function per engine. Each returns a `Report`.
 
 use crate::driver::{drive, Input, Out, Report, Timing};
-use crate::harness::{measure, measure_ratio, Cfg, Ratio};
+use crate::harness::{measure, Cfg, Ratio};
 use crate::native::{self, NOut, Profile};
 use crate::rules;
 use std::hint::black_box;
@@ -795,37 +795,14 @@ pub fn onramp_paired(inp: &Input, schema: bool) -> Result<[Ratio; 2], String> {
             }
         }
     }
-    let cfg = &inp.cfg;
-    let rounds = 2 * cfg.batches + 1;
-    let json = inp.profile;
-    let p = parse(json);
-    ev.bind_str(json).map_err(|e| e.to_string())?;
-    let read = |ev: &onramp::Evaluator| {
-        idx.iter()
-            .map(|&i| onramp_fold(ev.value_at(i)))
-            .sum::<usize>()
-    };
-    let eval = measure_ratio(
-        cfg,
+    let rounds = 2 * inp.cfg.batches + 1;
+    crate::paired::onramp_ratios(
+        &program,
+        &idx,
+        &inp.twenty,
+        inp.profile,
+        &ctx,
+        &inp.cfg,
         rounds,
-        || {
-            ev.run(black_box(&ctx));
-            read(&ev)
-        },
-        || {
-            for f in &closures {
-                black_box(f(black_box(&p)));
-            }
-        },
-    );
-    let e2e = measure_ratio(
-        cfg,
-        rounds,
-        || {
-            ev.evaluate_str(black_box(json), &ctx).unwrap();
-            read(&ev)
-        },
-        || native::t_twenty(&parse(black_box(json))),
-    );
-    Ok([eval, e2e])
+    )
 }

@@ -12,6 +12,7 @@ mod driver;
 mod engines;
 mod harness;
 mod native;
+mod paired;
 mod profiles;
 mod rules;
 
