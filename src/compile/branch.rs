@@ -329,8 +329,8 @@ impl Compiler {
             }
             _ => {
                 let chunk = self.chunk(ir, diags);
-                let c = self.out.chunk(chunk).code;
-                let operand = match *c {
+                let (code, costs) = self.out.code_and_costs(chunk);
+                let operand = match *code {
                     [Op::SlotCmpConst(s, op, k, after)] => Operand::SlotCmpConst(s, op, k, after),
                     [Op::Slot(s)] => Operand::Slot(s),
                     [Op::Rule(r)] => Operand::Rule(r),
@@ -339,7 +339,6 @@ impl Compiler {
                     }
                     _ => Operand::Chunk,
                 };
-                let costs = self.out.chunk(chunk).costs;
                 let fast_cost = costs.iter().sum::<u32>() + reader.cost;
                 let fast = match operand {
                     Operand::SlotCmpConst(slot, op, k, after) => self
@@ -350,7 +349,7 @@ impl Compiler {
                         _ => None,
                     },
                     Operand::Slot(slot) => Some((Fast::Bool(slot), fast_cost)),
-                    Operand::Chunk => match *self.out.chunk(chunk).code {
+                    Operand::Chunk => match *code {
                         [Op::Const(k)] => match &self.out.consts[k as usize] {
                             Value::Bool(b) => Some((Fast::Constant(*b), fast_cost)),
                             Value::Null => Some((Fast::Constant(false), fast_cost)),

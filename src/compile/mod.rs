@@ -68,22 +68,6 @@ pub struct ChunkRef<'a> {
     pub condition: Option<&'a branch::ConditionCode>,
 }
 
-impl ChunkRef<'_> {
-    /// The constant this chunk computes and the steps it accounts for,
-    /// when the chunk is just that (most decision values).
-    pub fn constant(&self) -> Option<(u32, u32)> {
-        constant_of(self.code, self.costs)
-    }
-}
-
-/// See [`ChunkRef::constant`].
-fn constant_of(code: &[Op], costs: &[u32]) -> Option<(u32, u32)> {
-    match *code {
-        [Op::Const(k)] => Some((k, costs[0])),
-        _ => None,
-    }
-}
-
 /// The chunk being compiled: its tables grow here and are appended to the
 /// bytecode's when it is finished, so the buffers serve every chunk.
 #[derive(Default)]
@@ -280,10 +264,13 @@ impl Bytecode {
         (&self.code[range.clone()], &self.costs[range])
     }
 
-    /// [`ChunkRef::constant`] of chunk `id`, without the other tables.
+    /// The constant chunk `id` computes and the steps it accounts for,
+    /// when the chunk is just that (most decision values).
     pub fn constant_of(&self, id: ChunkId) -> Option<(u32, u32)> {
-        let (code, costs) = self.code_and_costs(id);
-        constant_of(code, costs)
+        match self.code_and_costs(id) {
+            ([Op::Const(k)], [cost]) => Some((*k, *cost)),
+            _ => None,
+        }
     }
 
     /// Every chunk with its tables, in id order.

@@ -19,7 +19,7 @@ use crate::bucket;
 use crate::check::ir::{AggKind, RuleKind};
 use crate::compile::branch::{Fast, Operand, Test, ANSWER_FALSE, ANSWER_TRUE};
 use crate::compile::opcode::{Accepts, BinOp, Op, WindowKind};
-use crate::compile::{ChunkId, ChunkRef, RuleCode};
+use crate::compile::{ChunkId, RuleCode};
 use crate::program::Program;
 use crate::span::Span;
 use crate::syntax::ast::HitPolicy;
@@ -688,13 +688,7 @@ impl Machine {
         let consts = &program.bytecode.consts;
         let mut pc = 0usize;
         let error = |pc: usize, message: String, path: Option<Arc<str>>| {
-            fault_at(
-                program,
-                &program.bytecode.chunk(chunk_id),
-                pc,
-                message,
-                path,
-            )
+            fault_at(program, chunk_id, pc, message, path)
         };
         while pc < code.len() {
             self.steps += u64::from(costs[pc]);
@@ -1019,7 +1013,7 @@ impl Machine {
             _ => &Value::Null,
         };
         compare_fast(bin, a, &program.bytecode.consts[c as usize])
-            .map_err(|m| fault_at(program, &program.bytecode.chunk(chunk), pc, m, None))
+            .map_err(|m| fault_at(program, chunk, pc, m, None))
     }
 
     /// Counts steps; fails once the budget is exceeded.
@@ -1502,11 +1496,12 @@ fn fast_truth(slots: &[Bound], fast: &Fast) -> Option<bool> {
 /// type, never the value).
 fn fault_at(
     program: &Program,
-    chunk: &ChunkRef<'_>,
+    chunk: ChunkId,
     pc: usize,
     message: String,
     path: Option<Arc<str>>,
 ) -> Fault {
+    let chunk = program.bytecode.chunk(chunk);
     located_fault(program, chunk.spans[pc], chunk.subjects[pc], message, path)
 }
 

@@ -142,8 +142,7 @@ impl RunPlan {
         }
         let start = self.branches.len() as u32;
         for &(c, value) in branches {
-            let chunk = bytecode.chunk(value);
-            let (constant, constant_cost) = chunk.constant().unwrap_or((NONE, 0));
+            let (constant, constant_cost) = bytecode.constant_of(value).unwrap_or((NONE, 0));
             let condition = entry(c);
             self.branches.push(PlanBranch {
                 condition,
