@@ -196,11 +196,10 @@ impl<'t, 'b, 'l> Descent<'t, 'b, 'l> {
     /// A bracketed part, after its opening bracket: one level deeper,
     /// with whatever its prefix operators added, until it is read.
     fn bracketed<T>(&mut self, read: impl FnOnce(&mut Self) -> Read<T>) -> Read<T> {
-        let outside = self.nesting;
-        self.deeper()?;
-        let r = read(self);
-        self.nesting = outside;
-        r
+        self.element(|d| {
+            d.deeper()?;
+            read(d)
+        })
     }
 
     /// An expression ended by a `,`, a `:`, a bracket or the next part of
