@@ -143,6 +143,12 @@ impl IntRange {
         }
     }
 
+    /// The range as `(lo, span, outside)`: `x` is admitted when
+    /// `x - lo` (wrapping) is at most `span`, unless `outside`.
+    pub fn parts(self) -> (i64, u64, bool) {
+        (self.lo, self.span, self.outside)
+    }
+
     /// Whether `x` is admitted.
     #[inline(always)]
     pub fn admits(self, x: i64) -> bool {

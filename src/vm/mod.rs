@@ -9,6 +9,7 @@
 
 pub mod bind;
 pub mod bind_text;
+pub mod fast;
 mod json_reader;
 pub mod ops;
 pub mod plan;
@@ -17,7 +18,7 @@ pub mod strings;
 
 use crate::bucket;
 use crate::check::ir::{AggKind, RuleKind};
-use crate::compile::branch::{Fast, Operand, Test, ANSWER_FALSE, ANSWER_TRUE};
+use crate::compile::branch::{Operand, Test, ANSWER_FALSE, ANSWER_TRUE};
 use crate::compile::opcode::{Accepts, BinOp, Op, WindowKind};
 use crate::compile::{ChunkId, RuleCode};
 use crate::program::Program;
@@ -1052,7 +1053,7 @@ impl Machine {
         let mut at = entry;
         loop {
             let fast = &plan.fast[at as usize];
-            let next = match fast_truth(&self.slots, &fast.fast) {
+            let next = match fast.check.truth(&self.slots) {
                 Some(truth) => {
                     steps += u64::from(fast.cost[usize::from(truth)]);
                     fast.next[usize::from(truth)]
@@ -1379,7 +1380,7 @@ impl FastRun<'_> {
             let t = &self.tests[at as usize];
             // A branch, not an index: the next test's address then waits
             // for a prediction, not for this test's comparison.
-            (steps, at) = if fast_truth(self.slots, &t.fast)? {
+            (steps, at) = if t.check.truth(self.slots)? {
                 (steps + u64::from(t.cost[1]), t.next[1])
             } else {
                 (steps + u64::from(t.cost[0]), t.next[0])
@@ -1436,61 +1437,6 @@ fn set_bool(held: &mut Value, truth: bool) {
     }
 }
 
-/// A test decided from a bound slot of the expected type, or `None`
-/// for anything else (a null, another type, a data error). Inlined
-/// into the test loops: a call per test would cost more than most
-/// tests.
-#[inline(always)]
-fn fast_truth(slots: &[Bound], fast: &Fast) -> Option<bool> {
-    let slot = |s: u32| match slots.get(s as usize) {
-        Some(Ok(v)) => Some(v),
-        _ => None,
-    };
-    match fast {
-        Fast::No => None,
-        Fast::Int(s, range) => match slot(*s)? {
-            Value::Int(x) => Some(range.admits(*x)),
-            _ => None,
-        },
-        Fast::Float(s, mask, k) => match slot(*s)? {
-            Value::Float(x) => Some(mask.admits(x.partial_cmp(k)?)),
-            _ => None,
-        },
-        Fast::StrEq(s, eq, k) => match slot(*s)? {
-            Value::Str(x) => Some(same_text(x, k) == *eq),
-            _ => None,
-        },
-        Fast::BoolEq(s, eq, k) => match slot(*s)? {
-            Value::Bool(x) => Some((x == k) == *eq),
-            _ => None,
-        },
-        Fast::StrIn(s, set) => match slot(*s)? {
-            Value::Str(x) => Some(set.iter().any(|k| same_text(x, k))),
-            _ => None,
-        },
-        Fast::StrInList(s, k) => match slot(*s)? {
-            Value::List(items) => {
-                let mut found = false;
-                for item in items.iter() {
-                    match item {
-                        Value::Str(x) => found |= same_text(x, k),
-                        _ => return None,
-                    }
-                }
-                Some(found)
-            }
-            _ => None,
-        },
-        Fast::Constant(b) => Some(*b),
-        Fast::IsNull(s, negated) => Some(slot(*s)?.is_null() != *negated),
-        Fast::Bool(s) => match slots.get(*s as usize) {
-            Some(Ok(Value::Bool(b))) => Some(*b),
-            Some(Ok(Value::Null)) | None => Some(false),
-            _ => None,
-        },
-    }
-}
-
 /// An error raised by instruction `pc` of `chunk`, naming the profile
 /// field the instruction read (§3: errors name the field path and the
 /// type, never the value).
@@ -1544,23 +1490,6 @@ fn with_span(f: Fault, span: Span) -> Fault {
         }
         other => other,
     }
-}
-
-/// String equality for the fast tests: profile strings equal to a constant
-/// are usually that constant (binding shares it), and the rest are short,
-/// so pointer equality first, then bytes without a `memcmp` call.
-#[inline]
-fn same_text(a: &Arc<str>, b: &Arc<str>) -> bool {
-    if Arc::ptr_eq(a, b) {
-        return true;
-    }
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len()
-        && if a.len() <= 16 {
-            a.iter().zip(b).all(|(x, y)| x == y)
-        } else {
-            a == b
-        }
 }
 
 /// Overwrites a rule's value. The old value is usually a bool from the

@@ -13,9 +13,12 @@
 //! compact copy of what the fast path needs (the typed check, and the next
 //! test and steps for either outcome, the test's and its exit's steps
 //! summed once here). The plan changes how tests are reached, never what
-//! they do: they are the compiled ones, but for their renumbered exits.
+//! they do: they are the compiled ones, but for their renumbered exits,
+//! and for the negations of their fast checks, which swap their exits
+//! instead ([`Check`]).
 
-use crate::compile::branch::{Fast, Test, ANSWER_FALSE};
+use super::fast::Check;
+use crate::compile::branch::{Test, ANSWER_FALSE};
 use crate::compile::{Bytecode, ChunkId, RuleCode};
 use crate::syntax::ast::HitPolicy;
 
@@ -88,8 +91,8 @@ pub struct PlanBranch {
 /// What the fast path of a test needs, in one place.
 #[derive(Clone, Debug)]
 pub struct FastTest {
-    /// The typed check ([`Fast::No`]: always the exact path).
-    pub fast: Fast,
+    /// The typed check ([`Check::No`]: always the exact path).
+    pub check: Check,
     /// The next test (or answer) when the check is false (`[0]`) or true.
     pub next: [u32; 2],
     /// The steps charged on the fast path for either outcome: the test's
@@ -166,11 +169,14 @@ impl RunPlan {
             for e in &mut t.exits {
                 e.to = renumber(e.to);
             }
-            self.fast.push(FastTest {
-                fast: t.fast.clone(),
-                next: t.exits.map(|e| e.to),
-                cost: t.exits.map(|e| t.fast_cost + e.cost),
-            });
+            let (check, negated) = Check::of(&t.fast);
+            let (mut next, mut cost) =
+                (t.exits.map(|e| e.to), t.exits.map(|e| t.fast_cost + e.cost));
+            if negated {
+                next.swap(0, 1);
+                cost.swap(0, 1);
+            }
+            self.fast.push(FastTest { check, next, cost });
             self.tests.push(t);
         }
         base + entry
