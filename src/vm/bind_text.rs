@@ -4,7 +4,7 @@
 //!
 //! The [`BindPlan`] is a trie of the program's slot paths, built once per
 //! program. The walk follows it through the profile's objects with
-//! [`JsonReader`]; a slot's own value is converted while it is read,
+//! `json_reader::JsonReader`; a slot's own value is converted while it is read,
 //! exactly as [`super::bind`] converts a `serde_json::Value`, so both
 //! entry points give the same slots, errors included. When the reader
 //! gives up, the caller falls back to that `Value` path.
@@ -84,7 +84,7 @@ impl BindPlan {
 }
 
 /// Binds every slot from a profile given as JSON text, reading it with
-/// [`JsonReader`]. `Err` means the reader gave up (the text is not JSON,
+/// `json_reader::JsonReader`. `Err` means the reader gave up (the text is not JSON,
 /// not an object, or has a shape the reader leaves to serde_json): the
 /// caller then parses it with serde_json, whose error message or
 /// `Value` binding stands, so the two paths cannot disagree.
