@@ -578,7 +578,8 @@ impl<'p> Evaluator<'p> {
                 m.forced.push((i, Arc::from(variant.as_str())));
             }
         }
-        m.evaluate(program);
+        let event_name = ctx.event.as_ref().and_then(|e| e.get("name")?.as_str());
+        m.evaluate(program, event_name);
     }
 
     /// The membership of a segment in the last evaluation.

@@ -141,6 +141,7 @@ fn run_inner(
                 &program.limits,
             )
         }),
+        event_name: ctx.event.as_ref().and_then(|e| e.get("name")?.as_str()),
         now: ctx.now_ms,
         budget: ctx.max_steps.unwrap_or(program.limits.max_steps),
         steps: 0,
@@ -191,6 +192,8 @@ struct Eval<'p> {
     profile: Option<Value>,
     slots: Vec<Bound>,
     event: Option<Bound>,
+    /// The incoming event's name as supplied, which triggers listen to.
+    event_name: Option<&'p str>,
     now: i64,
     budget: u64,
     steps: u64,
@@ -422,13 +425,10 @@ impl Eval<'_> {
     // ----- triggers --------------------------------------------------------
 
     fn triggers(&mut self) {
-        let name = match &self.event {
-            Some(Ok(event)) => match event.get("name") {
-                Some(Value::Str(n)) => n.clone(),
-                _ => return,
-            },
-            // An event that does not fit its type runs no trigger.
-            _ => return,
+        // Even an event that does not fit its type: a trigger that reads
+        // it fails with why.
+        let Some(name) = self.event_name else {
+            return;
         };
         let program = self.program;
         for (i, t) in program.checked.triggers.iter().enumerate() {

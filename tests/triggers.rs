@@ -111,3 +111,35 @@ fn the_incoming_event_is_not_added_to_the_history() {
     let result = program.evaluate(&json!({"events": []}), &ctx).unwrap();
     assert!(result.actions().is_empty());
 }
+
+/// An incoming event that does not fit the schema's event type still
+/// reaches the triggers listening to its name: one that reads `event`
+/// reports why, naming the field; one that does not fires as usual. (It
+/// used to reach none of them, silently.)
+#[test]
+fn an_event_that_does_not_fit_its_type_reaches_its_triggers() {
+    let program = Program::compile(
+        r#"
+schema { events: list<{ name: string, at: time, props: map? }> }
+trigger welcome on "signed_up" => emit "send_email" { template: "welcome" }
+trigger stamp on "signed_up" => emit "log" { at: event.at }
+trigger other on "logged_in" => emit "never"
+"#,
+    )
+    .unwrap();
+    // `at` is required by the event type, and missing.
+    let ctx = Context::at_millis(0).with_event(json!({"name": "signed_up"}));
+    let result = program.evaluate(&json!({"events": []}), &ctx).unwrap();
+    assert_eq!(
+        result.to_json()["actions"],
+        json!([{"trigger": "welcome", "action": "send_email", "payload": {"template": "welcome"}}])
+    );
+    let errors = result.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].rule, "stamp");
+    assert!(errors[0].message.contains("`event.at`"), "{errors:?}");
+    assert_eq!(errors[0].path.as_deref(), Some("event"));
+    // The reference evaluator agrees.
+    let reference = onramp::reference::evaluate(&program, &json!({"events": []}), &ctx).unwrap();
+    assert_eq!(reference.to_json(), result.to_json());
+}

@@ -230,8 +230,8 @@ impl Machine {
     }
 
     /// Runs every output rule in source order, then the triggers listening
-    /// to the incoming event.
-    pub(crate) fn evaluate(&mut self, program: &Program) {
+    /// to the incoming event, by the name it was supplied with.
+    pub(crate) fn evaluate(&mut self, program: &Program, event_name: Option<&str>) {
         if self.branch_log.is_some() {
             // Coverage logs every branch outcome: the general path does.
             for &id in &program.bytecode.outputs {
@@ -242,10 +242,11 @@ impl Machine {
         } else {
             self.run_plan(program);
         }
-        if let Some(Ok(event)) = &self.event {
-            let Some(Value::Str(name)) = event.get("name").cloned() else {
-                return;
-            };
+        // An event that does not fit the event type (a required field
+        // missing, say) still reaches the triggers listening to its name:
+        // a trigger that reads `event` then fails with why, as a rule
+        // reading a bad profile field does, and the others fire.
+        if let Some(name) = event_name {
             for (i, trigger) in program.bytecode.triggers.iter().enumerate() {
                 if *trigger.on == *name {
                     self.trigger(program, i as u32);
