@@ -65,6 +65,43 @@ fn diagnostics_point_into_the_typed_text() {
     insta::assert_snapshot!(out);
 }
 
+/// `:actions` shows what the triggers emit for the current event on the
+/// current profile, and a trigger's run-time error, in the REPL's words.
+#[test]
+fn actions_show_what_the_triggers_emit() {
+    let input = r#":actions
+:profile rules/profiles/holdout_user.json
+:event {"name": "onboarding_completed", "at": "2026-11-20T11:00:00Z"}
+:actions
+:profile rules/profiles/new_user.json
+:event {"name": "feature_used", "props": {"feature": "export"}}
+:actions
+:event {"name": "nobody_listens"}
+:actions
+"#;
+    let (out, err, code) = repl(&["rules/", "--now", "2026-11-20T12:00:00Z"], input);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "loaded rules/ (15 rules)",
+            "no event set (set one with :event FILE or :event { literal })",
+            "profile loaded (5 top-level fields)",
+            "event set",
+            r#"onboarding_followup: send_email {"template":"tips_marketing","delay":"1h"}"#,
+            "profile loaded (5 top-level fields)",
+            "event set",
+            // The event lacks the `at` the schema requires, and the
+            // trigger's toast reads the event.
+            "error in trigger first_feature: profile field `event.at` is required by the \
+             schema, but it is missing or null (at rules/triggers.ramp:21:55)",
+            "event set",
+            r#"no trigger emitted anything for event "nobody_listens""#,
+        ]
+    );
+}
+
 /// `--event FILE` does what `:event FILE` does (LANGUAGE.md §14).
 #[test]
 fn event_option_sets_the_incoming_event() {

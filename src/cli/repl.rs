@@ -32,8 +32,9 @@ const INPUT: &str = "<repl>";
 const RESULT_FILE: &str = "<repl result>";
 /// What precedes the expression in the result file, on a line of its own.
 const RESULT_HEAD: &str = "decision __repl_result { else =>\n";
-const COMMANDS: [&str; 9] = [
+const COMMANDS: [&str; 10] = [
     ":profile", ":now", ":explain", ":disasm", ":reload", ":type", ":help", ":quit", ":event",
+    ":actions",
 ];
 
 const HELP: &str = "\
@@ -41,6 +42,7 @@ Type an expression or a rule name to evaluate it against the current profile.
   let name = expr      define a session-local name (also `segment`, `decision`)
   :profile FILE        load a profile (JSON file), or :profile { literal }
   :event FILE          set the incoming event (for triggers), or :event { literal }
+  :actions             what the triggers emit for the event, on the current profile
   :now TIME            set the evaluation instant (RFC 3339 or epoch ms)
   :explain NAME        why a segment, decision or experiment came out as it did
   :disasm NAME         the bytecode of a rule
@@ -272,6 +274,7 @@ impl Session {
             },
             "disasm" => self.disasm(arg),
             "explain" => self.explain(arg),
+            "actions" => self.actions(),
             other => format!("error: unknown command `:{other}` (try :help)"),
         };
         (out, false)
@@ -320,6 +323,42 @@ impl Session {
             Ok(e) => e.render(),
             Err(e) => format!("error: {e}"),
         }
+    }
+
+    /// `:actions`: the actions the triggers listening to the current
+    /// event emit, one per line in the order a result lists them, then any
+    /// run-time error a trigger raised.
+    fn actions(&self) -> String {
+        let Some(p) = &self.program else {
+            return "error: no program loaded".into();
+        };
+        let Some(event) = &self.event else {
+            return "no event set (set one with :event FILE or :event { literal })".into();
+        };
+        let result = match p.evaluate(&self.profile, &self.context()) {
+            Ok(result) => result,
+            Err(e) => return format!("error: {e}"),
+        };
+        let triggers = &p.checked().triggers;
+        let mut lines: Vec<String> = result
+            .actions()
+            .iter()
+            .map(|a| format!("{}: {} {}", a.trigger, a.action, a.payload))
+            .collect();
+        lines.extend(
+            result
+                .errors()
+                .iter()
+                .filter(|e| triggers.iter().any(|t| t.name == e.rule))
+                .map(|e| format!("error in trigger {}: {} (at {})", e.rule, e.message, e.at)),
+        );
+        if lines.is_empty() {
+            let name = event
+                .get("name")
+                .map_or("(no name)".into(), |n| n.to_string());
+            return format!("no trigger emitted anything for event {name}");
+        }
+        lines.join("\n")
     }
 
     fn disasm(&self, name: &str) -> String {
