@@ -84,10 +84,10 @@ impl BindPlan {
 }
 
 /// Binds every slot from a profile given as JSON text, reading it with
-/// `json_reader::JsonReader`. `Err` means the reader gave up (the text is not JSON,
-/// not an object, or has a shape the reader leaves to serde_json): the
-/// caller then parses it with serde_json, whose error message or
-/// `Value` binding stands, so the two paths cannot disagree.
+/// `json_reader::JsonReader`. `Err` means the reader gave up (the text is
+/// not JSON, not an object, or has a shape the reader leaves to
+/// serde_json): the caller then parses it with serde_json, whose error
+/// message or `Value` binding stands, so the two paths cannot disagree.
 pub fn bind_text(
     text: &str,
     plan: &BindPlan,

@@ -51,7 +51,7 @@ impl Check {
             }
             Fast::Float(s, accepts, k) => (Check::Float(*s, *accepts, *k), false),
             Fast::StrEq(s, eq, k) => (Check::StrEq(*s, k.clone()), !eq),
-            // `x == k` is `x != !k` for bools: never negated.
+            // `x != k` is `x == !k` for bools: never negated.
             Fast::BoolEq(s, eq, k) => (Check::BoolIs(*s, *k == *eq), false),
             Fast::StrIn(s, set) => (Check::StrIn(*s, set.clone()), false),
             Fast::StrInList(s, k) => (Check::StrInList(*s, k.clone()), false),

@@ -3,9 +3,10 @@
 //! Evaluation has two phases: [`bind`] puts the profile's values into the
 //! program's slots, then the machine (`Machine::evaluate`) runs the
 //! bytecode of every rule in source order, memoising each rule's value so
-//! a rule read five times is computed once. Run-time errors never escape a rule: they are
-//! recorded with the rule, the location and a message (§9), and the rule's
-//! result falls back to `false` / skipped branch / `null`.
+//! a rule read five times is computed once. Run-time errors never escape
+//! a rule: they are recorded with the rule, the location and a message
+//! (§9), and the rule's result falls back to `false` / skipped branch /
+//! `null`.
 
 pub mod bind;
 pub mod bind_text;
