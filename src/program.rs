@@ -459,6 +459,12 @@ impl Context {
     pub fn now_millis(&self) -> i64 {
         self.now_ms
     }
+
+    /// The incoming event's `name` as supplied, which triggers listen to
+    /// (even when the event does not fit the event type).
+    pub(crate) fn event_name(&self) -> Option<&str> {
+        self.event.as_ref()?.get("name")?.as_str()
+    }
 }
 
 /// A reusable per-thread evaluator: binds a profile into the program's
@@ -578,8 +584,7 @@ impl<'p> Evaluator<'p> {
                 m.forced.push((i, Arc::from(variant.as_str())));
             }
         }
-        let event_name = ctx.event.as_ref().and_then(|e| e.get("name")?.as_str());
-        m.evaluate(program, event_name);
+        m.evaluate(program, ctx.event_name());
     }
 
     /// The membership of a segment in the last evaluation.

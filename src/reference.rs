@@ -141,7 +141,7 @@ fn run_inner(
                 &program.limits,
             )
         }),
-        event_name: ctx.event.as_ref().and_then(|e| e.get("name")?.as_str()),
+        event_name: ctx.event_name(),
         now: ctx.now_ms,
         budget: ctx.max_steps.unwrap_or(program.limits.max_steps),
         steps: 0,

@@ -152,8 +152,15 @@ impl IntRange {
     /// Whether `x` is admitted.
     #[inline(always)]
     pub fn admits(self, x: i64) -> bool {
-        (x.wrapping_sub(self.lo) as u64 <= self.span) != self.outside
+        within_span(x, self.lo, self.span) != self.outside
     }
+}
+
+/// Whether `x` is in `lo..=lo + span`, by one wrapping subtraction and
+/// one comparison (the inside of an [`IntRange`]).
+#[inline(always)]
+pub fn within_span(x: i64, lo: i64, span: u64) -> bool {
+    x.wrapping_sub(lo) as u64 <= span
 }
 
 /// The operand of a test, by how the VM evaluates it.

@@ -9,7 +9,7 @@
 //! comparison.
 
 use super::bind::Bound;
-use crate::compile::branch::Fast;
+use crate::compile::branch::{within_span, Fast};
 use crate::compile::opcode::Accepts;
 use crate::value::Value;
 use std::sync::Arc;
@@ -74,7 +74,7 @@ impl Check {
         match self {
             Check::No => None,
             Check::Int(s, lo, span) => match slot(*s)? {
-                Value::Int(x) => Some(x.wrapping_sub(*lo) as u64 <= *span),
+                Value::Int(x) => Some(within_span(*x, *lo, *span)),
                 _ => None,
             },
             Check::Float(s, mask, k) => match slot(*s)? {
